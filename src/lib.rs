@@ -1,0 +1,1 @@
+//! livemall: a multi-tenant backend for live-streaming malls.
