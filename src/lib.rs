@@ -1,1 +1,18 @@
-//! livemall: a multi-tenant backend for live-streaming malls.
+//! livemall: a multi-tenant backend for live-streaming malls, with merchant
+//! plug-ins that run as sandboxed WebAssembly.
+
+pub mod admin;
+pub mod auth;
+pub mod db;
+pub mod demo;
+pub mod entities;
+pub mod error;
+pub mod health;
+pub mod http;
+pub mod money;
+pub mod openapi;
+pub mod settings;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod tenancy;

@@ -1,1 +1,17 @@
+//! Database migrations for livemall, applied in order at start-up or with
+//! `livemall migrate`. Each works on SQLite and PostgreSQL; PostgreSQL also
+//! gets row-level security for every tenant-owned table.
 
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_foundation;
+pub mod rls;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261125_000001_foundation::Migration)]
+    }
+}

@@ -1,1 +1,11 @@
+//! The integration-test binary: one file per domain. Every test starts the
+//! real application on a random port with its own database; set
+//! `LIVEMALL_TEST_DB=postgres` to run the same tests on PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::field_reassign_with_default)]
 
+mod auth;
+mod health;
+mod helpers;
+mod isolation;
+mod rls;
+mod stores;

@@ -1,0 +1,141 @@
+//! Connecting, migrating, and the two kinds of transaction: tenant-confined
+//! (the normal case) and platform-wide (sign-up, login, storefront lookup).
+
+use std::ops::Deref;
+use std::time::Duration;
+
+use anyhow::Context;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+};
+use uuid::Uuid;
+
+use crate::settings::Settings;
+
+pub use migration::rls::APP_ROLE;
+
+/// Whether a transaction will write; SQLite takes its write lock up front
+/// for writers so two of them never deadlock upgrading a read lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Write,
+}
+
+#[derive(Clone, Debug)]
+pub struct Db {
+    conn: DatabaseConnection,
+}
+
+impl Db {
+    #[tracing::instrument(skip(settings))]
+    pub async fn connect(settings: &Settings) -> anyhow::Result<Db> {
+        let url = settings.database_url();
+        if url.starts_with("sqlite:") {
+            std::fs::create_dir_all(&settings.data_dir)
+                .with_context(|| format!("creating data directory {}", settings.data_dir.display()))?;
+        }
+        let mut options = ConnectOptions::new(url);
+        options
+            .max_connections(settings.database.max_connections)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(10))
+            .sqlx_logging(false)
+            .map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(sqlx_sqlite_journal())
+                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true)
+            });
+        let conn = Database::connect(options).await.context("connecting to the database")?;
+        Ok(Db { conn })
+    }
+
+    pub fn from_connection(conn: DatabaseConnection) -> Db {
+        Db { conn }
+    }
+
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        Migrator::up(&self.conn, None).await.context("applying migrations")
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.conn.get_database_backend()
+    }
+
+    /// The raw pool, for health checks and tests.
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+
+    pub async fn ping(&self) -> Result<(), DbErr> {
+        self.conn.ping().await
+    }
+
+    async fn begin(&self, access: Access) -> Result<DatabaseTransaction, DbErr> {
+        let mode = match access {
+            Access::Read => SqliteTransactionMode::Deferred,
+            Access::Write => SqliteTransactionMode::Immediate,
+        };
+        self.conn
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(mode),
+                ..Default::default()
+            })
+            .await
+    }
+
+    /// A transaction confined to one tenant. On PostgreSQL it runs as the
+    /// application role with `app.tenant_id` set, so row-level security
+    /// hides every other tenant's rows even from a query that forgot the filter.
+    pub async fn tenant(&self, tenant_id: Uuid, access: Access) -> Result<TenantTxn, DbErr> {
+        let txn = self.begin(access).await?;
+        if self.backend() == DbBackend::Postgres {
+            txn.execute_unprepared(&format!("SET LOCAL ROLE {APP_ROLE}")).await?;
+            txn.execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT set_config('app.tenant_id', $1, true)",
+                [tenant_id.to_string().into()],
+            ))
+            .await?;
+        }
+        Ok(TenantTxn { txn, tenant_id })
+    }
+
+    /// A platform-wide transaction, for the few operations that happen before
+    /// a tenant is known: sign-up, login, token refresh, storefront lookup.
+    pub async fn platform(&self, access: Access) -> Result<DatabaseTransaction, DbErr> {
+        self.begin(access).await
+    }
+}
+
+fn sqlx_sqlite_journal() -> sea_orm::sqlx::sqlite::SqliteJournalMode {
+    // WAL lets readers proceed while one writer commits.
+    sea_orm::sqlx::sqlite::SqliteJournalMode::Wal
+}
+
+/// A transaction that can only see one tenant's rows; the tenant id comes
+/// from the authenticated principal, never from the request.
+pub struct TenantTxn {
+    txn: DatabaseTransaction,
+    tenant_id: Uuid,
+}
+
+impl TenantTxn {
+    pub fn tenant_id(&self) -> Uuid {
+        self.tenant_id
+    }
+
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.txn.commit().await
+    }
+}
+
+impl Deref for TenantTxn {
+    type Target = DatabaseTransaction;
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+}

@@ -1,0 +1,12 @@
+//! Table models, one file per table, in the shape sea-orm's entity generator
+//! writes them. Behaviour lives in the domain modules, not here.
+
+pub mod api_keys;
+pub mod idempotency_keys;
+pub mod invitations;
+pub mod login_attempts;
+pub mod platform_admins;
+pub mod refresh_tokens;
+pub mod stores;
+pub mod tenants;
+pub mod users;

@@ -1,0 +1,144 @@
+//! `Idempotency-Key`: a POST sent again with the same key and body gets the
+//! first answer again; the same key with another body is refused. The key is
+//! recorded in the same transaction as the work, so it commits with it or not at all.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::{FromRequest, HttpRequest, HttpResponse};
+use chrono::Utc;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::db::TenantTxn;
+use crate::entities::idempotency_keys;
+use crate::error::{ApiError, ApiResult};
+
+pub const HEADER: &str = "Idempotency-Key";
+const MAX_LEN: usize = 255;
+
+/// The optional `Idempotency-Key` header, checked for shape.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey(pub Option<String>);
+
+impl FromRequest for IdempotencyKey {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let parsed = match req.headers().get(HEADER) {
+            None => Ok(IdempotencyKey(None)),
+            Some(v) => match v.to_str() {
+                Ok(s) if !s.is_empty() && s.len() <= MAX_LEN && s.bytes().all(|b| b.is_ascii_graphic()) => {
+                    Ok(IdempotencyKey(Some(s.to_string())))
+                }
+                _ => Err(ApiError::bad_request(
+                    "invalid_idempotency_key",
+                    format!("{HEADER} must be 1 to {MAX_LEN} printable ASCII characters"),
+                )
+                .into()),
+            },
+        };
+        Box::pin(async move { parsed })
+    }
+}
+
+/// A claimed key, to be completed with the response in the same transaction.
+pub struct Claimed {
+    key: String,
+}
+
+/// What `begin` found.
+pub enum Begin {
+    /// First use: do the work, then `complete`.
+    Fresh(Option<Claimed>),
+    /// Seen before with the same request: send this again.
+    Replay(HttpResponse),
+}
+
+/// Fingerprint of what the request asks for: the route and the parsed body.
+pub fn fingerprint(route: &str, body: &impl Serialize) -> ApiResult<String> {
+    let bytes = serde_json::to_vec(body).map_err(anyhow::Error::from)?;
+    let mut hasher = Sha256::new();
+    hasher.update(route.as_bytes());
+    hasher.update([0]);
+    hasher.update(&bytes);
+    Ok(hex::encode(hasher.finalize()))
+}
+
+pub async fn begin(txn: &TenantTxn, key: &IdempotencyKey, fingerprint: String) -> ApiResult<Begin> {
+    let Some(key) = key.0.clone() else {
+        return Ok(Begin::Fresh(None));
+    };
+    let row = idempotency_keys::ActiveModel {
+        tenant_id: Set(txn.tenant_id()),
+        key: Set(key.clone()),
+        request_hash: Set(fingerprint.clone()),
+        status_code: Set(0),
+        response_body: Set(String::new()),
+        created_at: Set(Utc::now()),
+    };
+    // On PostgreSQL a concurrent holder of the key makes this wait for its
+    // commit; then the conflict shows its finished answer.
+    let inserted = idempotency_keys::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([idempotency_keys::Column::TenantId, idempotency_keys::Column::Key])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(&**txn)
+        .await?;
+    if inserted == 1 {
+        return Ok(Begin::Fresh(Some(Claimed { key })));
+    }
+    let existing = idempotency_keys::Entity::find_by_id((txn.tenant_id(), key))
+        .one(&**txn)
+        .await?
+        .ok_or_else(|| ApiError::conflict("idempotency_in_progress", "a request with this key is still running"))?;
+    if existing.request_hash != fingerprint {
+        return Err(ApiError::field(
+            "idempotency_key_reused",
+            HEADER,
+            "this key was already used with a different request",
+        ));
+    }
+    if existing.status_code == 0 {
+        return Err(ApiError::conflict(
+            "idempotency_in_progress",
+            "a request with this key is still running",
+        ));
+    }
+    let status = StatusCode::from_u16(existing.status_code as u16).unwrap_or(StatusCode::OK);
+    Ok(Begin::Replay(
+        HttpResponse::build(status)
+            .insert_header(("Idempotent-Replayed", "true"))
+            .content_type("application/json")
+            .body(existing.response_body),
+    ))
+}
+
+/// Stores the answer with the key and builds the response.
+pub async fn complete(
+    txn: &TenantTxn,
+    claimed: Option<Claimed>,
+    status: StatusCode,
+    body: &impl Serialize,
+) -> ApiResult<HttpResponse> {
+    let json = serde_json::to_string(body).map_err(anyhow::Error::from)?;
+    if let Some(claimed) = claimed {
+        idempotency_keys::ActiveModel {
+            tenant_id: Set(txn.tenant_id()),
+            key: Set(claimed.key),
+            status_code: Set(i32::from(status.as_u16())),
+            response_body: Set(json.clone()),
+            ..Default::default()
+        }
+        .update(&**txn)
+        .await?;
+    }
+    Ok(HttpResponse::build(status).content_type("application/json").body(json))
+}

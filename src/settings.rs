@@ -1,0 +1,141 @@
+//! Settings: built-in defaults, then an optional TOML file, then `LIVEMALL_*`
+//! environment variables (`__` separates sections), then `DATABASE_URL`.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub auth: AuthSettings,
+    pub log: LogSettings,
+    /// Where the embedded database, signing key and module cache live.
+    pub data_dir: PathBuf,
+    /// Seed a demo tenant and store on start; unset means "only on the
+    /// embedded SQLite default".
+    pub demo_data: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ServerSettings {
+    pub host: String,
+    /// 0 picks a free port (tests).
+    pub port: u16,
+    /// Largest accepted JSON body in bytes.
+    pub json_limit: usize,
+    /// Worker threads; 0 means one per core.
+    pub workers: usize,
+    /// Seconds in-flight requests get to finish on shutdown.
+    pub shutdown_timeout: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DatabaseSettings {
+    /// `sqlite://...` or `postgres://...`; empty means `<data_dir>/livemall.db`.
+    pub url: String,
+    pub max_connections: u32,
+    /// PostgreSQL role without BYPASSRLS that every transaction switches to.
+    pub app_role: String,
+    /// Apply pending migrations when the server starts.
+    pub migrate_on_start: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuthSettings {
+    pub issuer: String,
+    pub audience: String,
+    pub access_token_seconds: i64,
+    pub refresh_token_days: i64,
+    /// HS256 signing keys; the first signs, all verify (rotation). Empty:
+    /// a random key is generated once and kept in `<data_dir>/signing.key`.
+    pub signing_keys: Vec<SigningKey>,
+    /// Failed logins for one email within `lockout_minutes` before it is locked.
+    pub max_failed_logins: i32,
+    pub lockout_minutes: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SigningKey {
+    pub kid: String,
+    pub secret: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LogSettings {
+    /// `json` or `pretty`.
+    pub format: String,
+    /// An `EnvFilter` directive, e.g. `info,sqlx=warn`.
+    pub filter: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            server: ServerSettings {
+                host: "127.0.0.1".into(),
+                port: 8080,
+                json_limit: 256 * 1024,
+                workers: 0,
+                shutdown_timeout: 10,
+            },
+            database: DatabaseSettings {
+                url: String::new(),
+                max_connections: 16,
+                app_role: "livemall_app".into(),
+                migrate_on_start: true,
+            },
+            auth: AuthSettings {
+                issuer: "livemall".into(),
+                audience: "livemall-api".into(),
+                access_token_seconds: 15 * 60,
+                refresh_token_days: 30,
+                signing_keys: Vec::new(),
+                max_failed_logins: 5,
+                lockout_minutes: 15,
+            },
+            log: LogSettings {
+                format: "pretty".into(),
+                filter: "info,sqlx=warn,sea_orm=warn,wasmtime=warn,cranelift=warn".into(),
+            },
+            data_dir: PathBuf::from("data"),
+            demo_data: None,
+        }
+    }
+}
+
+impl Settings {
+    /// Loads settings from `LIVEMALL_CONFIG` (default `livemall.toml`, optional)
+    /// and the environment.
+    pub fn load() -> anyhow::Result<Settings> {
+        let file = std::env::var("LIVEMALL_CONFIG").unwrap_or_else(|_| "livemall.toml".into());
+        let mut settings: Settings = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Toml::file(&file))
+            .merge(Env::prefixed("LIVEMALL_").split("__"))
+            .extract()
+            .context("reading settings")?;
+        if let Ok(url) = std::env::var("DATABASE_URL") {
+            if !url.is_empty() {
+                settings.database.url = url;
+            }
+        }
+        Ok(settings)
+    }
+
+    pub fn seed_demo(&self) -> bool {
+        self.demo_data.unwrap_or(self.database.url.is_empty())
+    }
+
+    /// The database URL with the embedded default filled in.
+    pub fn database_url(&self) -> String {
+        if self.database.url.is_empty() {
+            format!("sqlite://{}?mode=rwc", self.data_dir.join("livemall.db").display())
+        } else {
+            self.database.url.clone()
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! `Application::build`: settings -> database -> HTTP server. Tests start the
+//! application exactly like production, on port 0.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{from_fn, Compress};
+use actix_web::{web, App, HttpResponse, HttpServer};
+use anyhow::Context;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::tokens::JwtKeys;
+use crate::db::Db;
+use crate::error::ApiError;
+use crate::http::{extract, request_id};
+use crate::openapi::ApiDoc;
+use crate::settings::Settings;
+use crate::state::AppState;
+use crate::{auth, health, tenancy};
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let db = Db::connect(&settings).await?;
+        if settings.database.migrate_on_start {
+            db.migrate().await?;
+        }
+        if settings.seed_demo() {
+            let base = format!("http://{}:{}", settings.server.host, settings.server.port);
+            crate::demo::seed(&db, &base).await?;
+        }
+        let keys = JwtKeys::load(&settings.auth, &settings.data_dir).context("loading signing keys")?;
+        let state = AppState {
+            db,
+            settings: Arc::new(settings),
+            keys: Arc::new(keys),
+        };
+        let address = format!("{}:{}", state.settings.server.host, state.settings.server.port);
+        let listener = TcpListener::bind(&address).with_context(|| format!("binding {address}"))?;
+        let port = listener.local_addr().context("reading the bound address")?.port();
+        let server = run(listener, state.clone())?;
+        Ok(Application { port, server, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGINT/SIGTERM, then lets in-flight requests finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
+    let settings = state.settings.clone();
+    let data = web::Data::new(state);
+    let workers = settings.server.workers;
+    let shutdown = settings.server.shutdown_timeout;
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .wrap(Compress::default())
+            .wrap(from_fn(request_id::middleware))
+            .app_data(data.clone())
+            .app_data(extract::json_config(settings.server.json_limit))
+            .app_data(extract::path_config())
+            .app_data(extract::query_config())
+            .service(health::live)
+            .service(health::ready)
+            .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", ApiDoc::openapi()))
+            .service(web::scope("/api/v1").configure(auth::routes).configure(tenancy::routes))
+            .default_service(web::to(not_found))
+    })
+    .shutdown_timeout(shutdown);
+    if workers > 0 {
+        server = server.workers(workers);
+    }
+    Ok(server.listen(listener).context("listening")?.run())
+}
+
+async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound)
+}

@@ -1,0 +1,56 @@
+//! The public storefront: what shoppers read without signing in.
+
+use actix_web::{get, web, HttpResponse};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::db::Access;
+use crate::entities::{stores, tenants};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StorefrontStore {
+    pub id: Uuid,
+    pub name: String,
+    pub slug: String,
+    pub currency: String,
+    pub time_zone: String,
+    pub tenant_name: String,
+    pub tenant_slug: String,
+}
+
+/// A store as shoppers see it; only active stores of active tenants exist here.
+#[utoipa::path(tag = "storefront", responses((status = 200, body = StorefrontStore), (status = 404)))]
+#[get("/storefront/{tenant_slug}/{store_slug}")]
+pub async fn store(state: web::Data<AppState>, path: web::Path<(String, String)>) -> ApiResult<HttpResponse> {
+    let (tenant_slug, store_slug) = path.into_inner();
+    let tenant = {
+        let txn = state.db.platform(Access::Read).await?;
+        tenants::Entity::find()
+            .filter(tenants::Column::Slug.eq(tenant_slug))
+            .one(&txn)
+            .await?
+    }
+    .ok_or(ApiError::NotFound)?;
+    // From here on the tenant is known, so the usual tenant wall applies.
+    let txn = state.db.tenant(tenant.id, Access::Read).await?;
+    let store = stores::Entity::find()
+        .filter(stores::Column::TenantId.eq(tenant.id))
+        .filter(stores::Column::Slug.eq(store_slug))
+        .filter(stores::Column::Status.eq("active"))
+        .one(&*txn)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(HttpResponse::Ok().json(StorefrontStore {
+        id: store.id,
+        name: store.name,
+        slug: store.slug,
+        currency: store.currency,
+        time_zone: store.time_zone,
+        tenant_name: tenant.name,
+        tenant_slug: tenant.slug,
+    }))
+}

@@ -1,0 +1,109 @@
+//! Tenant B tries every tenant-owned endpoint on tenant A's resources: each
+//! answers 404 (never 403), and A's data is unchanged afterwards.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn another_tenants_resources_are_not_found_and_unchanged() {
+    let app = spawn_app().await;
+    let a = app.signup("ann@example.com", "Ann").await;
+    let b = app.signup("bob@example.com", "Bob").await;
+    let store = app.create_store(&a.token, "A store", "a-store").await;
+    let store_id = store["id"].as_str().unwrap().to_string();
+    let key = app
+        .post(
+            "/api/v1/api-keys",
+            &a.token,
+            json!({"name": "k", "scopes": ["stores:read", "stores:write"]}),
+        )
+        .await;
+    let key_id = key.body["id"].as_str().unwrap().to_string();
+    let inv = app
+        .post("/api/v1/invitations", &a.token, json!({"email": "sam@example.com"}))
+        .await;
+    let inv_id = inv.body["id"].as_str().unwrap().to_string();
+    let b_key = app
+        .post(
+            "/api/v1/api-keys",
+            &b.token,
+            json!({"name": "bk", "scopes": ["stores:read", "stores:write"]}),
+        )
+        .await;
+    let b_secret = b_key.body["secret"].as_str().unwrap().to_string();
+
+    let attempts: Vec<(Method, String, Option<Value>)> = vec![
+        (Method::GET, format!("/api/v1/stores/{store_id}"), None),
+        (
+            Method::PATCH,
+            format!("/api/v1/stores/{store_id}"),
+            Some(json!({"name": "pwned"})),
+        ),
+        (Method::DELETE, format!("/api/v1/stores/{store_id}"), None),
+        (Method::DELETE, format!("/api/v1/api-keys/{key_id}"), None),
+        (Method::DELETE, format!("/api/v1/invitations/{inv_id}"), None),
+        (Method::DELETE, format!("/api/v1/users/{}", a.user_id), None),
+    ];
+    for token in [&b.token, &b_secret] {
+        for (method, path, body) in &attempts {
+            let r = app.request(method.clone(), path, Some(token), body.clone()).await;
+            // API keys may not manage keys, invitations or users at all (403 before lookup).
+            let expected = if token == &b_secret && !path.contains("/stores/") {
+                StatusCode::FORBIDDEN
+            } else {
+                StatusCode::NOT_FOUND
+            };
+            assert_eq!(r.status, expected, "{method} {path}: {}", r.body);
+        }
+    }
+    for list in [
+        "/api/v1/stores?include_archived=true",
+        "/api/v1/api-keys",
+        "/api/v1/invitations",
+        "/api/v1/users",
+    ] {
+        let r = app.get(list, &b.token).await;
+        let items = r.body["items"].as_array().unwrap();
+        assert!(
+            items.iter().all(|i| i["id"] != store_id
+                && i["id"] != key_id
+                && i["id"] != inv_id
+                && i["id"] != a.user_id.to_string()),
+            "{list}"
+        );
+    }
+
+    // A's data is as it was.
+    let still = app.get(&format!("/api/v1/stores/{store_id}"), &a.token).await;
+    assert_eq!(still.body["name"], "A store");
+    assert_eq!(still.body["status"], "active");
+    let keys = app.get("/api/v1/api-keys", &a.token).await;
+    assert!(keys.body["items"][0]["revoked_at"].is_null());
+    let invs = app.get("/api/v1/invitations", &a.token).await;
+    assert!(invs.body["items"][0]["revoked_at"].is_null());
+    assert_eq!(
+        app.get("/api/v1/users", &a.token).await.body["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_slug_used_by_another_tenant_is_free_for_this_one() {
+    let app = spawn_app().await;
+    let a = app.signup("ann@example.com", "Ann").await;
+    let b = app.signup("bob@example.com", "Bob").await;
+    app.create_store(&a.token, "Main", "main").await;
+    app.create_store(&b.token, "Main", "main").await;
+    let a_front = app
+        .public_get(&format!("/api/v1/storefront/{}/main", a.tenant_slug))
+        .await;
+    let b_front = app
+        .public_get(&format!("/api/v1/storefront/{}/main", b.tenant_slug))
+        .await;
+    assert_ne!(a_front.body["id"], b_front.body["id"]);
+}

@@ -1,0 +1,61 @@
+//! Row-level security on PostgreSQL: the wall behind the tenant scope.
+
+use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
+
+use crate::helpers::{spawn_app, Engine};
+
+#[tokio::test]
+async fn without_the_tenant_setting_the_app_role_sees_no_rows() {
+    let app = spawn_app().await;
+    if app.engine != Engine::Postgres {
+        return; // SQLite has no row-level security; the tenant scope is the only wall there.
+    }
+    let a = app.signup("ann@example.com", "Ann").await;
+    let b = app.signup("bob@example.com", "Bob").await;
+    app.create_store(&a.token, "A", "a").await;
+    app.create_store(&b.token, "B", "b").await;
+
+    let conn = app.db.connection();
+    let count = |sql: &'static str| Statement::from_string(sea_orm::DbBackend::Postgres, sql);
+    let txn = conn.begin().await.unwrap();
+    txn.execute_unprepared("SET LOCAL ROLE livemall_app").await.unwrap();
+    let row = txn
+        .query_one_raw(count("SELECT count(*)::bigint AS n FROM stores"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.try_get::<i64>("", "n").unwrap(), 0, "no tenant set: no rows");
+    let users = txn
+        .query_one_raw(count("SELECT count(*)::bigint AS n FROM users"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(users.try_get::<i64>("", "n").unwrap(), 0);
+    txn.rollback().await.unwrap();
+
+    // With tenant A set, an unfiltered query sees exactly A's store.
+    let txn = app.db.tenant(a.tenant_id, livemall::db::Access::Read).await.unwrap();
+    let row = txn
+        .query_one_raw(count("SELECT count(*)::bigint AS n FROM stores"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.try_get::<i64>("", "n").unwrap(), 1);
+    let slug = txn
+        .query_one_raw(count("SELECT slug FROM stores"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(slug.try_get::<String>("", "slug").unwrap(), "a");
+
+    // Writing a row for another tenant is refused by the policy.
+    let insert = txn
+        .execute_raw(Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "INSERT INTO stores (tenant_id, id, name, slug, currency, time_zone, status, created_at, updated_at)
+             VALUES ($1, $2, 'x', 'x', 'EUR', 'UTC', 'active', now(), now())",
+            [b.tenant_id.into(), uuid::Uuid::now_v7().into()],
+        ))
+        .await;
+    assert!(insert.is_err(), "row-level security refuses another tenant's row");
+}
