@@ -139,3 +139,32 @@ impl Settings {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_then_environment_override_the_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("livemall.toml", "[server]\nport = 9000\njson_limit = 1024\n[log]\nformat = \"json\"\n")?;
+            jail.set_env("LIVEMALL_SERVER__PORT", "9100");
+            jail.set_env("DATABASE_URL", "postgres://db/livemall");
+            let s = Settings::load().map_err(|e| e.to_string())?;
+            assert_eq!(s.server.port, 9100, "environment beats the file");
+            assert_eq!(s.server.json_limit, 1024, "file beats the default");
+            assert_eq!(s.log.format, "json");
+            assert_eq!(s.database_url(), "postgres://db/livemall");
+            assert!(!s.seed_demo(), "no demo data on a real database");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_default_is_embedded_sqlite_with_demo_data() {
+        let s = Settings::default();
+        assert!(s.database_url().starts_with("sqlite://data/livemall.db"));
+        assert!(s.seed_demo());
+        assert_eq!((s.server.host.as_str(), s.server.port), ("127.0.0.1", 8080));
+    }
+}
