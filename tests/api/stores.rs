@@ -1,4 +1,4 @@
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::helpers::spawn_app;
@@ -163,19 +163,7 @@ async fn post_with_key(
     key: &str,
     body: serde_json::Value,
 ) -> crate::helpers::Reply {
-    let resp = app
-        .client
-        .request(Method::POST, format!("{}/api/v1/stores", app.address))
-        .bearer_auth(token)
-        .header("Idempotency-Key", key)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let body = resp.json().await.unwrap();
-    crate::helpers::Reply { status, headers, body }
+    app.post_keyed("/api/v1/stores", token, key, body).await
 }
 
 #[tokio::test]
