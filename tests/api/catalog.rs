@@ -249,3 +249,36 @@ async fn api_keys_need_the_catalog_scopes() {
         .await;
     assert_eq!(stock.code(), "missing_scope");
 }
+
+#[tokio::test]
+async fn every_catalog_endpoint_is_in_the_openapi_document() {
+    let app = spawn_app().await;
+    let doc = app.public_get("/api/openapi.json").await.body;
+    let s = "/api/v1/stores/{store_id}";
+    let f = "/api/v1/storefront/{tenant_slug}/{store_slug}";
+    let expected = [
+        (format!("{s}/products"), vec!["post", "get"]),
+        (format!("{s}/products/{{product_id}}"), vec!["get", "patch", "delete"]),
+        (format!("{s}/products/{{product_id}}/variants"), vec!["post"]),
+        (
+            format!("{s}/products/{{product_id}}/variants/{{variant_id}}"),
+            vec!["patch", "delete"],
+        ),
+        (format!("{s}/variants/{{variant_id}}/stock"), vec!["post"]),
+        (format!("{s}/collections"), vec!["post", "get"]),
+        (
+            format!("{s}/collections/{{collection_id}}"),
+            vec!["get", "patch", "delete"],
+        ),
+        (format!("{s}/collections/{{collection_id}}/products"), vec!["put"]),
+        (format!("{f}/products"), vec!["get"]),
+        (format!("{f}/products/{{product_id}}"), vec!["get"]),
+        (format!("{f}/collections"), vec!["get"]),
+        (format!("{f}/collections/{{collection_slug}}"), vec!["get"]),
+    ];
+    for (path, methods) in expected {
+        for method in methods {
+            assert!(doc["paths"][&path][method].is_object(), "{method} {path}");
+        }
+    }
+}
