@@ -91,6 +91,41 @@ async fn replace_tags(txn: &TenantTxn, store_id: Uuid, product_id: Uuid, tags: &
     Ok(())
 }
 
+/// Writes a product with its tags and variants into `txn`, or refuses it
+/// whole; the caller commits. The body must have passed validation.
+pub async fn insert(txn: &TenantTxn, store_id: Uuid, body: &CreateProduct) -> ApiResult<Loaded> {
+    variants::check_request_skus(&body.variants)?;
+    if body.status == Some(ProductStatus::Archived) {
+        return Err(ApiError::field(
+            "validation_failed",
+            "status",
+            "a new product is active or draft",
+        ));
+    }
+    let tags = tags_of(&body.tags)?;
+    let now = Utc::now();
+    let product = products::ActiveModel {
+        tenant_id: Set(txn.tenant_id()),
+        id: Set(Uuid::now_v7()),
+        store_id: Set(store_id),
+        title: Set(body.title.trim().to_string()),
+        description: Set(body.description.clone()),
+        status: Set(body.status.unwrap_or(ProductStatus::Active).as_str().into()),
+        images: Set(serde_json::json!(body.images)),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&**txn)
+    .await?;
+    replace_tags(txn, store_id, product.id, &tags).await?;
+    let variants = variants::insert(txn, store_id, product.id, &body.variants, 0).await?;
+    Ok(Loaded {
+        product,
+        tags,
+        variants,
+    })
+}
+
 /// Creates a product with its variants. Honours `Idempotency-Key`.
 #[utoipa::path(tag = "catalog", request_body = CreateProduct,
     params(("Idempotency-Key" = Option<String>, Header, description = "replays the first answer for the same key and body")),
@@ -108,15 +143,6 @@ pub async fn create(
     scope.require(Scope::CatalogWrite)?;
     let store_id = store_id.into_inner();
     let body = body.0;
-    variants::check_request_skus(&body.variants)?;
-    if body.status == Some(ProductStatus::Archived) {
-        return Err(ApiError::field(
-            "validation_failed",
-            "status",
-            "a new product is active or draft",
-        ));
-    }
-    let tags = tags_of(&body.tags)?;
     let txn = scope.begin(&state, Access::Write).await?;
     let route = format!("POST /stores/{store_id}/products");
     let claimed = match idempotency::begin(&txn, &key, idempotency::fingerprint(&route, &body)?).await? {
@@ -124,28 +150,7 @@ pub async fn create(
         Begin::Fresh(claimed) => claimed,
     };
     let store = access::writable_store(&txn, store_id).await?;
-    let now = Utc::now();
-    let product = products::ActiveModel {
-        tenant_id: Set(txn.tenant_id()),
-        id: Set(Uuid::now_v7()),
-        store_id: Set(store_id),
-        title: Set(body.title.trim().to_string()),
-        description: Set(body.description.clone()),
-        status: Set(body.status.unwrap_or(ProductStatus::Active).as_str().into()),
-        images: Set(serde_json::json!(body.images)),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&*txn)
-    .await?;
-    replace_tags(&txn, store_id, product.id, &tags).await?;
-    let variants = variants::insert(&txn, store_id, product.id, &body.variants, 0).await?;
-    let view = Loaded {
-        product,
-        tags,
-        variants,
-    }
-    .into_view(&store.currency);
+    let view = insert(&txn, store_id, &body).await?.into_view(&store.currency);
     let response = idempotency::complete(&txn, claimed, StatusCode::CREATED, &view).await?;
     txn.commit().await?;
     Ok(response)

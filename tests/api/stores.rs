@@ -225,6 +225,8 @@ async fn demo_data_gives_a_fresh_server_a_storefront_once() {
     let front = app.public_get("/api/v1/storefront/demo-mall/main").await;
     assert_eq!(front.status, StatusCode::OK);
     assert_eq!(front.body["tenant_name"], "Demo Mall");
+    let products = app.public_get("/api/v1/storefront/demo-mall/main/products").await;
+    assert_eq!(products.items().len(), 3, "{}", products.body);
     livemall::demo::seed(&app.db, "http://x").await.unwrap();
     let taken = app
         .public_post(
