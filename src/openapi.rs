@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{auth, health, tenancy};
+use crate::{auth, catalog, health, tenancy};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -18,6 +18,13 @@ use crate::{auth, health, tenancy};
         tenancy::invitations::create, tenancy::invitations::list, tenancy::invitations::revoke,
         tenancy::stores::create, tenancy::stores::list, tenancy::stores::get, tenancy::stores::update, tenancy::stores::archive,
         tenancy::storefront::store,
+        catalog::products::create, catalog::products::list, catalog::products::get, catalog::products::update, catalog::products::archive,
+        catalog::variants::create, catalog::variants::update, catalog::variants::archive,
+        catalog::stock::change,
+        catalog::collections::create, catalog::collections::list, catalog::collections::get, catalog::collections::update,
+        catalog::collections::remove, catalog::members::set_products,
+        catalog::storefront::list_products, catalog::storefront::get_product,
+        catalog::storefront::list_collections, catalog::storefront::get_collection,
     ),
     components(schemas(crate::error::Problem)),
     modifiers(&BearerAuth, &ApiPrefix),

@@ -18,7 +18,7 @@ use crate::http::{extract, request_id};
 use crate::openapi::ApiDoc;
 use crate::settings::Settings;
 use crate::state::AppState;
-use crate::{auth, health, tenancy};
+use crate::{auth, catalog, health, tenancy};
 
 pub struct Application {
     port: u16,
@@ -79,7 +79,12 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .service(health::live)
             .service(health::ready)
             .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", ApiDoc::openapi()))
-            .service(web::scope("/api/v1").configure(auth::routes).configure(tenancy::routes))
+            .service(
+                web::scope("/api/v1")
+                    .configure(auth::routes)
+                    .configure(tenancy::routes)
+                    .configure(catalog::routes),
+            )
             .default_service(web::to(not_found))
     })
     .shutdown_timeout(shutdown);

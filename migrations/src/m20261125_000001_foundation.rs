@@ -4,6 +4,7 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::columns::{at, at_null, index, text, unique, uuid, uuid_null};
 use crate::rls;
 
 pub struct Migration;
@@ -12,40 +13,6 @@ impl MigrationName for Migration {
     fn name(&self) -> &str {
         "m20261125_000001_foundation"
     }
-}
-
-fn uuid(name: &'static str) -> ColumnDef {
-    ColumnDef::new(name).uuid().not_null().to_owned()
-}
-fn uuid_null(name: &'static str) -> ColumnDef {
-    ColumnDef::new(name).uuid().null().to_owned()
-}
-fn text(name: &'static str) -> ColumnDef {
-    ColumnDef::new(name).text().not_null().to_owned()
-}
-fn at(name: &'static str) -> ColumnDef {
-    ColumnDef::new(name).timestamp_with_time_zone().not_null().to_owned()
-}
-fn at_null(name: &'static str) -> ColumnDef {
-    ColumnDef::new(name).timestamp_with_time_zone().null().to_owned()
-}
-
-async fn unique(m: &SchemaManager<'_>, name: &str, table: &'static str, cols: &[&'static str]) -> Result<(), DbErr> {
-    let mut index = Index::create();
-    index.name(name).table(table).unique();
-    for col in cols {
-        index.col(*col);
-    }
-    m.create_index(index).await
-}
-
-async fn index(m: &SchemaManager<'_>, name: &str, table: &'static str, cols: &[&'static str]) -> Result<(), DbErr> {
-    let mut index = Index::create();
-    index.name(name).table(table);
-    for col in cols {
-        index.col(*col);
-    }
-    m.create_index(index).await
 }
 
 #[async_trait::async_trait]

@@ -2,11 +2,16 @@
 //! writes them. Behaviour lives in the domain modules, not here.
 
 pub mod api_keys;
+pub mod collection_products;
+pub mod collections;
 pub mod idempotency_keys;
 pub mod invitations;
 pub mod login_attempts;
 pub mod platform_admins;
+pub mod product_tags;
+pub mod products;
 pub mod refresh_tokens;
 pub mod stores;
 pub mod tenants;
 pub mod users;
+pub mod variants;

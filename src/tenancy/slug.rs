@@ -6,6 +6,11 @@ pub const MAX_LEN: usize = 48;
 
 /// Makes a slug from any name ("Spring Sale!" -> "spring-sale").
 pub fn slugify(name: &str) -> String {
+    slugify_or(name, "store")
+}
+
+/// Like `slugify`, with `fallback` for a name that has no letters or digits.
+pub fn slugify_or(name: &str, fallback: &str) -> String {
     let mut out = String::new();
     for c in name.chars().flat_map(char::to_lowercase) {
         if c.is_ascii_alphanumeric() {
@@ -19,7 +24,7 @@ pub fn slugify(name: &str) -> String {
     }
     let out = out.trim_matches('-').to_string();
     if out.is_empty() {
-        "store".to_string()
+        fallback.to_string()
     } else {
         out
     }

@@ -6,10 +6,46 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::db::Access;
+use crate::db::{Access, TenantTxn};
 use crate::entities::{stores, tenants};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::tenancy::stores::StoreStatus;
+
+/// An active store of an active tenant, found by slugs, with a read
+/// transaction confined to that tenant for everything the shopper asks next.
+pub struct Storefront {
+    pub tenant: tenants::Model,
+    pub store: stores::Model,
+    pub txn: TenantTxn,
+}
+
+/// Finds the storefront; anything not shown to shoppers is 404.
+pub async fn open(state: &AppState, tenant_slug: &str, store_slug: &str) -> ApiResult<Storefront> {
+    let tenant = {
+        let txn = state.db.platform(Access::Read).await?;
+        tenants::Entity::find()
+            .filter(tenants::Column::Slug.eq(tenant_slug))
+            .filter(tenants::Column::Status.eq("active"))
+            .one(&txn)
+            .await?
+    }
+    .ok_or(ApiError::NotFound)?;
+    // From here on the tenant is known, so the usual tenant wall applies.
+    let txn = state.db.tenant(tenant.id, Access::Read).await?;
+    let shop = stores::Entity::find()
+        .filter(stores::Column::TenantId.eq(tenant.id))
+        .filter(stores::Column::Slug.eq(store_slug))
+        .filter(stores::Column::Status.eq(StoreStatus::Active.as_str()))
+        .one(&*txn)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(Storefront {
+        tenant,
+        store: shop,
+        txn,
+    })
+}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StorefrontStore {
@@ -27,23 +63,7 @@ pub struct StorefrontStore {
 #[get("/storefront/{tenant_slug}/{store_slug}")]
 pub async fn store(state: web::Data<AppState>, path: web::Path<(String, String)>) -> ApiResult<HttpResponse> {
     let (tenant_slug, store_slug) = path.into_inner();
-    let tenant = {
-        let txn = state.db.platform(Access::Read).await?;
-        tenants::Entity::find()
-            .filter(tenants::Column::Slug.eq(tenant_slug))
-            .one(&txn)
-            .await?
-    }
-    .ok_or(ApiError::NotFound)?;
-    // From here on the tenant is known, so the usual tenant wall applies.
-    let txn = state.db.tenant(tenant.id, Access::Read).await?;
-    let store = stores::Entity::find()
-        .filter(stores::Column::TenantId.eq(tenant.id))
-        .filter(stores::Column::Slug.eq(store_slug))
-        .filter(stores::Column::Status.eq("active"))
-        .one(&*txn)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let Storefront { tenant, store, .. } = open(&state, &tenant_slug, &store_slug).await?;
     Ok(HttpResponse::Ok().json(StorefrontStore {
         id: store.id,
         name: store.name,

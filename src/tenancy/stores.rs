@@ -230,7 +230,7 @@ pub async fn get(state: web::Data<AppState>, scope: TenantScope, id: web::Path<U
 
 /// Changes name, slug, currency, time zone or status (`active`/`disabled`).
 #[utoipa::path(tag = "stores", request_body = UpdateStore,
-    responses((status = 200, body = StoreView), (status = 404), (status = 409, description = "duplicate_slug or store_archived")),
+    responses((status = 200, body = StoreView), (status = 404), (status = 409, description = "duplicate_slug, store_archived or currency_in_use")),
     security(("bearer" = [])))]
 #[patch("/stores/{id}")]
 pub async fn update(
@@ -257,6 +257,7 @@ pub async fn update(
         ));
     }
     let store_id = store.id;
+    let currency = store.currency.clone();
     let mut active: stores::ActiveModel = store.into();
     if let Some(name) = body.name {
         active.name = Set(name.trim().to_string());
@@ -267,6 +268,12 @@ pub async fn update(
         active.slug = Set(s);
     }
     if let Some(c) = body.currency.as_deref().and_then(Currency::parse) {
+        if c.code() != currency && crate::catalog::has_prices(&txn, store_id).await? {
+            return Err(ApiError::conflict(
+                "currency_in_use",
+                format!("the store's prices are in {currency}; a store with products keeps its currency"),
+            ));
+        }
         active.currency = Set(c.code().to_string());
     }
     if let Some(tz) = body.time_zone {

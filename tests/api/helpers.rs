@@ -112,6 +112,11 @@ impl Reply {
     pub fn code(&self) -> &str {
         self.body["code"].as_str().unwrap_or("")
     }
+
+    /// The `items` of a page.
+    pub fn items(&self) -> Vec<Value> {
+        self.body["items"].as_array().cloned().unwrap_or_default()
+    }
 }
 
 impl TestApp {
@@ -137,6 +142,19 @@ impl TestApp {
     }
     pub async fn delete(&self, path: &str, token: &str) -> Reply {
         self.request(Method::DELETE, path, Some(token), None).await
+    }
+    /// A POST with an `Idempotency-Key`.
+    pub async fn post_keyed(&self, path: &str, token: &str, key: &str, body: Value) -> Reply {
+        let req = self
+            .client
+            .post(format!("{}{}", self.address, path))
+            .bearer_auth(token)
+            .header("Idempotency-Key", key)
+            .json(&body);
+        into_reply(req.send().await.unwrap()).await
+    }
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.request(Method::PUT, path, Some(token), Some(body)).await
     }
     pub async fn public_post(&self, path: &str, body: Value) -> Reply {
         self.request(Method::POST, path, None, Some(body)).await

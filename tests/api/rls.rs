@@ -59,3 +59,68 @@ async fn without_the_tenant_setting_the_app_role_sees_no_rows() {
         .await;
     assert!(insert.is_err(), "row-level security refuses another tenant's row");
 }
+
+#[tokio::test]
+async fn catalog_tables_see_no_rows_without_the_tenant_setting() {
+    let app = spawn_app().await;
+    if app.engine != Engine::Postgres {
+        return; // SQLite has no row-level security.
+    }
+    let a = app.signup("ann@example.com", "Ann").await;
+    let store = app.create_store(&a.token, "A", "a").await;
+    let store_path = format!("/api/v1/stores/{}", store["id"].as_str().unwrap());
+    let product = app
+        .post(
+            &format!("{store_path}/products"),
+            &a.token,
+            serde_json::json!({"title": "Lamp", "tags": ["x"], "variants": [{"sku": "L", "price": 1}]}),
+        )
+        .await;
+    let collection = app
+        .post(
+            &format!("{store_path}/collections"),
+            &a.token,
+            serde_json::json!({"title": "C"}),
+        )
+        .await;
+    app.put(
+        &format!(
+            "{store_path}/collections/{}/products",
+            collection.body["id"].as_str().unwrap()
+        ),
+        &a.token,
+        serde_json::json!({"product_ids": [product.body["id"]]}),
+    )
+    .await;
+
+    let tables = [
+        "products",
+        "product_tags",
+        "variants",
+        "collections",
+        "collection_products",
+    ];
+    let count = |table: &str| {
+        Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            format!("SELECT count(*)::bigint AS n FROM {table}"),
+        )
+    };
+    let txn = app.db.connection().begin().await.unwrap();
+    txn.execute_unprepared("SET LOCAL ROLE livemall_app").await.unwrap();
+    for table in tables {
+        let row = txn.query_one_raw(count(table)).await.unwrap().unwrap();
+        assert_eq!(
+            row.try_get::<i64>("", "n").unwrap(),
+            0,
+            "{table}: no tenant set, no rows"
+        );
+    }
+    txn.rollback().await.unwrap();
+
+    let txn = app.db.tenant(a.tenant_id, livemall::db::Access::Read).await.unwrap();
+    for table in tables {
+        let row = txn.query_one_raw(count(table)).await.unwrap().unwrap();
+        assert_eq!(row.try_get::<i64>("", "n").unwrap(), 1, "{table}: the tenant's own row");
+    }
+}

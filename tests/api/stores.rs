@@ -1,4 +1,4 @@
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::helpers::spawn_app;
@@ -163,19 +163,7 @@ async fn post_with_key(
     key: &str,
     body: serde_json::Value,
 ) -> crate::helpers::Reply {
-    let resp = app
-        .client
-        .request(Method::POST, format!("{}/api/v1/stores", app.address))
-        .bearer_auth(token)
-        .header("Idempotency-Key", key)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let body = resp.json().await.unwrap();
-    crate::helpers::Reply { status, headers, body }
+    app.post_keyed("/api/v1/stores", token, key, body).await
 }
 
 #[tokio::test]
@@ -237,6 +225,8 @@ async fn demo_data_gives_a_fresh_server_a_storefront_once() {
     let front = app.public_get("/api/v1/storefront/demo-mall/main").await;
     assert_eq!(front.status, StatusCode::OK);
     assert_eq!(front.body["tenant_name"], "Demo Mall");
+    let products = app.public_get("/api/v1/storefront/demo-mall/main/products").await;
+    assert_eq!(products.items().len(), 3, "{}", products.body);
     livemall::demo::seed(&app.db, "http://x").await.unwrap();
     let taken = app
         .public_post(
