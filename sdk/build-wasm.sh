@@ -3,7 +3,8 @@
 # copies each module to where the repository keeps it. With --check it copies
 # nothing and fails when a rebuilt module differs from the committed one.
 #
-# Paths are remapped so the bytes do not depend on where the checkout, the
+# Paths are remapped, and members' crate metadata made path-independent
+# (stable-rustc.sh), so the bytes do not depend on where the checkout, the
 # cargo home or the target directory live: any clone builds the same module.
 set -euo pipefail
 
@@ -22,6 +23,7 @@ export PATH=/usr/bin:$PATH
 export RUSTC_BOOTSTRAP=1 # cargo 1.65 needs it for -Z sparse-registry
 export RUSTFLAGS="--remap-path-prefix=$root=/livemall --remap-path-prefix=$cargo_home=/cargo --remap-path-prefix=$target=/target"
 export CARGO_TARGET_DIR=$target
+export RUSTC_WORKSPACE_WRAPPER=$root/sdk/stable-rustc.sh
 
 packages=()
 for entry in "${modules[@]}"; do packages+=(-p "${entry%% *}"); done
