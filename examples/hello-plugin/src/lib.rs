@@ -14,6 +14,8 @@
 //! of 0 or an `order_discount` outside `0..=order_threshold` fails the call
 //! with `invalid configuration: ...`.
 
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
 use livemall_sdk::prelude::*;
 use serde::Deserialize;
 

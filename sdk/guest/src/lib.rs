@@ -50,6 +50,7 @@
 //! Build it with `cargo build --release --target wasm32-unknown-unknown` (crate
 //! type `cdylib`); `sdk/ABI.md` in the livemall repository is the contract.
 #![deny(missing_docs)]
+#![deny(clippy::unwrap_used, clippy::expect_used)]
 
 /// The ABI v1 types and constants, shared with the host.
 pub use livemall_abi as abi;

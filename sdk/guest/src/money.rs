@@ -58,6 +58,8 @@ pub fn cap_discount(discount: i64, total: i64) -> i64 {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
     use super::*;
 
     #[test]

@@ -34,7 +34,7 @@
 mod builders;
 mod check;
 
-pub use builders::{cart, envelope, CartBuilder};
+pub use builders::{cart, envelope, CartBuilder, TEST_NOW_MS};
 pub use check::check_effects;
 
 use crate::abi::{limits, Effects, GuestError, Input, LogLevel};
@@ -85,7 +85,8 @@ pub fn call<E: Serialize + DeserializeOwned>(handler: Handler<E>, input: &Input<
     call_json(handler, json)
 }
 
-fn call_json<E: DeserializeOwned>(handler: Handler<E>, json: Vec<u8>) -> Call {
+/// Runs `handler` on raw input bytes (e.g. a JSON file), as the export would.
+pub fn call_json<E: DeserializeOwned>(handler: Handler<E>, json: Vec<u8>) -> Call {
     SIM.with(|s| {
         *s.borrow_mut() = Sim {
             input: json,

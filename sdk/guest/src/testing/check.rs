@@ -1,4 +1,5 @@
-//! The host's checks on a plug-in's effects that do not need a database.
+//! The host's checks on a plug-in's effects that do not need a database,
+//! with the host's wording.
 
 use crate::abi::{Effects, Hook};
 use serde_json::Value;
@@ -23,7 +24,7 @@ pub fn check_effects(input: &Value, effects: &Effects) -> Result<(), String> {
     ];
     for (field, is_present, sync_only) in present {
         if is_present && sync_only != hook.is_sync() {
-            return Err(format!("`{field}` is not allowed for hook {hook}"));
+            return Err(format!("effect `{field}` is not allowed for hook {hook}"));
         }
     }
     let lines = input
@@ -34,14 +35,27 @@ pub fn check_effects(input: &Value, effects: &Effects) -> Result<(), String> {
         if let Some(line) = adjustment.line {
             if usize::try_from(line).map_or(true, |l| l >= lines) {
                 return Err(format!(
-                    "`adjustments[{i}].line` is {line} but the cart has {lines} lines"
+                    "adjustments[{i}].line is {line} but the cart has {lines} line(s)"
                 ));
             }
         }
     }
     for (i, claim) in effects.claims.iter().enumerate() {
         if claim.amount == 0 {
-            return Err(format!("`claims[{i}].amount` must be at least 1"));
+            return Err(format!("claims[{i}].amount must be at least 1"));
+        }
+        if claim.key.is_empty() {
+            return Err(format!("claims[{i}].key is empty"));
+        }
+    }
+    for (i, release) in effects.releases.iter().enumerate() {
+        if release.key.is_empty() {
+            return Err(format!("releases[{i}].key is empty"));
+        }
+    }
+    for (i, timer) in effects.timers.iter().enumerate() {
+        if timer.key.is_empty() {
+            return Err(format!("timers[{i}].key is empty"));
         }
     }
     Ok(())
@@ -49,6 +63,8 @@ pub fn check_effects(input: &Value, effects: &Effects) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
     use super::*;
     use serde_json::json;
 
@@ -57,7 +73,10 @@ mod tests {
         let input = json!({"hook": "cart.price", "event": {"lines": []}});
         let effects = Effects::new().cancel_timer("t");
         let err = check_effects(&input, &effects).unwrap_err();
-        assert_eq!(err, "`cancel_timers` is not allowed for hook cart.price");
+        assert_eq!(
+            err,
+            "effect `cancel_timers` is not allowed for hook cart.price"
+        );
     }
 
     #[test]
@@ -74,6 +93,6 @@ mod tests {
         let input = json!({"hook": "cart.price", "event": {"lines": [{}]}});
         assert!(check_effects(&input, &Effects::new().adjust_line(0, -1, "ok")).is_ok());
         let err = check_effects(&input, &Effects::new().adjust_line(1, -1, "x")).unwrap_err();
-        assert_eq!(err, "`adjustments[0].line` is 1 but the cart has 1 lines");
+        assert_eq!(err, "adjustments[0].line is 1 but the cart has 1 line(s)");
     }
 }
