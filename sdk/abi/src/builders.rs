@@ -46,6 +46,7 @@ impl Effects {
     }
 
     /// Adds an adjustment of `amount` minor units (negative is a discount) to cart line `line`.
+    /// (An index past `u32::MAX` is kept as `u32::MAX`, which the host refuses.)
     pub fn adjust_line(mut self, line: usize, amount: i64, label: impl Into<String>) -> Effects {
         let line = u32::try_from(line).unwrap_or(u32::MAX);
         self.adjustments
