@@ -8,6 +8,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+mod builders;
+pub use builders::ConfigError;
 pub mod limits;
 
 /// ABI version carried in every input envelope.

@@ -1,0 +1,98 @@
+//! The host's checks on a plug-in's effects that do not need a database,
+//! with the host's wording.
+
+use crate::abi::{Effects, Hook};
+use serde_json::Value;
+
+/// Checks `effects` against the call's input (the JSON envelope) as the host
+/// does: each effect must be allowed for the hook, and line adjustments must
+/// name an existing cart line. The error names the offending field.
+pub fn check_effects(input: &Value, effects: &Effects) -> Result<(), String> {
+    let hook = input
+        .get("hook")
+        .and_then(Value::as_str)
+        .and_then(Hook::parse)
+        .ok_or_else(|| "input has no known hook".to_string())?;
+    let present = [
+        ("adjustments", !effects.adjustments.is_empty(), true),
+        ("reject", effects.reject.is_some(), true),
+        ("claims", !effects.claims.is_empty(), true),
+        ("releases", !effects.releases.is_empty(), false),
+        ("broadcasts", !effects.broadcasts.is_empty(), false),
+        ("timers", !effects.timers.is_empty(), false),
+        ("cancel_timers", !effects.cancel_timers.is_empty(), false),
+    ];
+    for (field, is_present, sync_only) in present {
+        if is_present && sync_only != hook.is_sync() {
+            return Err(format!("effect `{field}` is not allowed for hook {hook}"));
+        }
+    }
+    let lines = input
+        .pointer("/event/lines")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    for (i, adjustment) in effects.adjustments.iter().enumerate() {
+        if let Some(line) = adjustment.line {
+            if usize::try_from(line).map_or(true, |l| l >= lines) {
+                return Err(format!(
+                    "adjustments[{i}].line is {line} but the cart has {lines} line(s)"
+                ));
+            }
+        }
+    }
+    for (i, claim) in effects.claims.iter().enumerate() {
+        if claim.amount == 0 {
+            return Err(format!("claims[{i}].amount must be at least 1"));
+        }
+        if claim.key.is_empty() {
+            return Err(format!("claims[{i}].key is empty"));
+        }
+    }
+    for (i, release) in effects.releases.iter().enumerate() {
+        if release.key.is_empty() {
+            return Err(format!("releases[{i}].key is empty"));
+        }
+    }
+    for (i, timer) in effects.timers.iter().enumerate() {
+        if timer.key.is_empty() {
+            return Err(format!("timers[{i}].key is empty"));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn async_effects_are_refused_for_cart_price() {
+        let input = json!({"hook": "cart.price", "event": {"lines": []}});
+        let effects = Effects::new().cancel_timer("t");
+        let err = check_effects(&input, &effects).unwrap_err();
+        assert_eq!(
+            err,
+            "effect `cancel_timers` is not allowed for hook cart.price"
+        );
+    }
+
+    #[test]
+    fn adjustments_are_refused_for_async_hooks() {
+        let input = json!({"hook": "order.paid", "event": {}});
+        let effects = Effects::new().adjust_order(-1, "x");
+        assert!(check_effects(&input, &effects)
+            .unwrap_err()
+            .contains("adjustments"));
+    }
+
+    #[test]
+    fn line_index_must_exist() {
+        let input = json!({"hook": "cart.price", "event": {"lines": [{}]}});
+        assert!(check_effects(&input, &Effects::new().adjust_line(0, -1, "ok")).is_ok());
+        let err = check_effects(&input, &Effects::new().adjust_line(1, -1, "x")).unwrap_err();
+        assert_eq!(err, "adjustments[0].line is 1 but the cart has 1 line(s)");
+    }
+}
