@@ -1,1 +1,1 @@
-
+mod plugin_host;
