@@ -12,6 +12,8 @@ pub mod health;
 pub mod http;
 pub mod money;
 pub mod openapi;
+pub mod plugin_host;
+pub mod scaffold;
 pub mod settings;
 pub mod startup;
 pub mod state;

@@ -21,6 +21,9 @@ enum Command {
     /// Platform administration.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Plug-in authoring: run a module locally, scaffold a new plug-in.
+    #[command(subcommand)]
+    Plugin(livemall::plugin_host::cli::PluginCommand),
 }
 
 #[derive(Subcommand)]
@@ -36,19 +39,22 @@ enum AdminCommand {
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let settings = Settings::load()?;
-    livemall::telemetry::init(&settings.log);
     match cli.command.unwrap_or(Command::Serve) {
+        // Plug-in commands are for authors' machines: no settings, no database.
+        Command::Plugin(cmd) => livemall::plugin_host::cli::run_cli(cmd)?,
         Command::Serve => {
+            let settings = load_settings()?;
             let app = Application::build(settings).await?;
             tracing::info!(port = app.port(), "livemall listening");
             app.run_until_stopped().await?;
         }
         Command::Migrate => {
+            let settings = load_settings()?;
             Db::connect(&settings).await?.migrate().await?;
             println!("migrations applied");
         }
         Command::Admin(AdminCommand::Create { email }) => {
+            let settings = load_settings()?;
             let password = livemall::admin::read_password()?;
             let db = Db::connect(&settings).await?;
             db.migrate().await?;
@@ -57,4 +63,10 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+fn load_settings() -> anyhow::Result<Settings> {
+    let settings = Settings::load()?;
+    livemall::telemetry::init(&settings.log);
+    Ok(settings)
 }

@@ -37,8 +37,7 @@ pub fn new_plugin(name: &str, dir: &Path) -> anyhow::Result<PathBuf> {
     let sdk = sdk_path()?;
     let root = dir.join(name);
     if root.exists() {
-        let mut entries =
-            fs::read_dir(&root).with_context(|| format!("reading {}", root.display()))?;
+        let mut entries = fs::read_dir(&root).with_context(|| format!("reading {}", root.display()))?;
         if entries.next().is_some() {
             bail!("{} already exists and is not empty", root.display());
         }
@@ -57,8 +56,7 @@ pub fn new_plugin(name: &str, dir: &Path) -> anyhow::Result<PathBuf> {
     // entries the new crate does not use and adds the crate itself.
     if let Some(lock) = sdk.parent().map(|workspace| workspace.join("Cargo.lock")) {
         if lock.is_file() {
-            fs::copy(&lock, root.join("Cargo.lock"))
-                .with_context(|| format!("copying {}", lock.display()))?;
+            fs::copy(&lock, root.join("Cargo.lock")).with_context(|| format!("copying {}", lock.display()))?;
         }
     }
     Ok(root)

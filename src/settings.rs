@@ -145,9 +145,13 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail fixes the closure's error type.
     fn file_then_environment_override_the_defaults() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("livemall.toml", "[server]\nport = 9000\njson_limit = 1024\n[log]\nformat = \"json\"\n")?;
+            jail.create_file(
+                "livemall.toml",
+                "[server]\nport = 9000\njson_limit = 1024\n[log]\nformat = \"json\"\n",
+            )?;
             jail.set_env("LIVEMALL_SERVER__PORT", "9100");
             jail.set_env("DATABASE_URL", "postgres://db/livemall");
             let s = Settings::load().map_err(|e| e.to_string())?;

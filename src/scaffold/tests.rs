@@ -22,8 +22,7 @@ fn a_new_plugin_has_a_crate_a_handler_a_test_and_an_event() {
     assert!(readme.contains("release/spring_sale.wasm"));
     assert!(!readme.contains("{{"));
 
-    let event: serde_json::Value =
-        serde_json::from_str(&fs::read_to_string(root.join("event.json")).unwrap()).unwrap();
+    let event: serde_json::Value = serde_json::from_str(&fs::read_to_string(root.join("event.json")).unwrap()).unwrap();
     assert_eq!(event["codes"][0], "WELCOME");
     let config: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(root.join("config.json")).unwrap()).unwrap();
@@ -61,10 +60,7 @@ fn an_existing_folder_with_files_is_left_alone() {
     fs::write(tmp.path().join("taken/notes.txt"), "mine").unwrap();
     let err = new_plugin("taken", tmp.path()).unwrap_err().to_string();
     assert!(err.contains("already exists and is not empty"), "{err}");
-    assert_eq!(
-        fs::read_to_string(tmp.path().join("taken/notes.txt")).unwrap(),
-        "mine"
-    );
+    assert_eq!(fs::read_to_string(tmp.path().join("taken/notes.txt")).unwrap(), "mine");
 
     fs::create_dir(tmp.path().join("empty")).unwrap();
     new_plugin("empty", tmp.path()).unwrap();

@@ -8,5 +8,6 @@ mod catalog;
 mod health;
 mod helpers;
 mod isolation;
+mod plugin_host;
 mod rls;
 mod stores;

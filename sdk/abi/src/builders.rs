@@ -1,9 +1,7 @@
 //! Builder methods for [`Effects`], so a handler reads as a list of decisions.
 //! They only fill in fields; the host still validates everything a plug-in returns.
 
-use crate::{
-    Adjustment, Broadcast, Claim, CounterScope, Effects, Input, Rejection, Release, Timer,
-};
+use crate::{Adjustment, Broadcast, Claim, CounterScope, Effects, Input, Rejection, Release, Timer};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -49,8 +47,7 @@ impl Effects {
     /// (An index past `u32::MAX` is kept as `u32::MAX`, which the host refuses.)
     pub fn adjust_line(mut self, line: usize, amount: i64, label: impl Into<String>) -> Effects {
         let line = u32::try_from(line).unwrap_or(u32::MAX);
-        self.adjustments
-            .push(Adjustment::new(amount, label).on_line(line));
+        self.adjustments.push(Adjustment::new(amount, label).on_line(line));
         self
     }
 
@@ -102,12 +99,7 @@ impl Effects {
     }
 
     /// Sends `data` as a `kind` message to the live feed of stream `stream_id`.
-    pub fn broadcast_to(
-        mut self,
-        stream_id: impl Into<String>,
-        kind: impl Into<String>,
-        data: Value,
-    ) -> Effects {
+    pub fn broadcast_to(mut self, stream_id: impl Into<String>, kind: impl Into<String>, data: Value) -> Effects {
         self.broadcasts.push(Broadcast {
             stream_id: Some(stream_id.into()),
             kind: kind.into(),
@@ -189,12 +181,7 @@ impl Adjustment {
 impl Claim {
     /// Claims `amount` units of install-wide counter `key`, refused with
     /// `message` when the counter would pass `limit`.
-    pub fn new(
-        key: impl Into<String>,
-        amount: u64,
-        limit: u64,
-        message: impl Into<String>,
-    ) -> Claim {
+    pub fn new(key: impl Into<String>, amount: u64, limit: u64, message: impl Into<String>) -> Claim {
         Claim {
             key: key.into(),
             scope: CounterScope::Install,

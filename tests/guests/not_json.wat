@@ -1,0 +1,10 @@
+;; Writes output that is not JSON.
+(module
+  (import "livemall_v1" "output_write" (func $output_write (param i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "twenty percent off")
+  (func (export "livemall_abi_v1"))
+  (func (export "cart.price") (result i32)
+    (drop (call $output_write (i32.const 0) (i32.const 18)))
+    (i32.const 0))
+)
