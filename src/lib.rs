@@ -10,6 +10,7 @@ pub mod entities;
 pub mod error;
 pub mod health;
 pub mod http;
+pub mod marketplace;
 pub mod money;
 pub mod openapi;
 pub mod plugin_host;

@@ -14,6 +14,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
     pub log: LogSettings,
+    pub plugins: PluginSettings,
     /// Where the embedded database, signing key and module cache live.
     pub data_dir: PathBuf,
     /// Seed a demo tenant and store on start; unset means "only on the
@@ -66,6 +67,16 @@ pub struct SigningKey {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PluginSettings {
+    /// Plug-in instances that can run at once in this process (pool slots).
+    pub pool_slots: u32,
+    /// Bundled plug-ins registered at start-up: `<slug>.wasm` with `<slug>.json`.
+    pub bundled_dir: PathBuf,
+    /// Consecutive failures that switch an install off.
+    pub breaker_threshold: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LogSettings {
     /// `json` or `pretty`.
     pub format: String,
@@ -101,6 +112,11 @@ impl Default for Settings {
             log: LogSettings {
                 format: "pretty".into(),
                 filter: "info,sqlx=warn,sea_orm=warn,wasmtime=warn,cranelift=warn".into(),
+            },
+            plugins: PluginSettings {
+                pool_slots: 1_000,
+                bundled_dir: PathBuf::from("plugins/dist"),
+                breaker_threshold: 5,
             },
             data_dir: PathBuf::from("data"),
             demo_data: None,

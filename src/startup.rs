@@ -15,7 +15,10 @@ use crate::auth::tokens::JwtKeys;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::http::{extract, request_id};
+use crate::marketplace::modules::Modules;
+use crate::marketplace::registry;
 use crate::openapi::ApiDoc;
+use crate::plugin_host::{BreakerConfig, CircuitBreaker, Host, HostConfig};
 use crate::settings::Settings;
 use crate::state::AppState;
 use crate::{auth, catalog, health, tenancy};
@@ -37,11 +40,24 @@ impl Application {
             crate::demo::seed(&db, &base).await?;
         }
         let keys = JwtKeys::load(&settings.auth, &settings.data_dir).context("loading signing keys")?;
+        let host = plugin_runtime(&settings)?;
+        let breaker = CircuitBreaker::new(BreakerConfig {
+            threshold: settings.plugins.breaker_threshold,
+            ..BreakerConfig::default()
+        });
         let state = AppState {
             db,
             settings: Arc::new(settings),
             keys: Arc::new(keys),
+            host,
+            modules: Arc::new(Modules::default()),
+            breaker: Arc::new(breaker),
         };
+        let bundled = state.settings.plugins.bundled_dir.clone();
+        let registered = registry::register_bundled(&state, &bundled)
+            .await
+            .context("registering bundled plug-ins")?;
+        tracing::info!(count = registered.len(), dir = %bundled.display(), "bundled plug-ins registered");
         let address = format!("{}:{}", state.settings.server.host, state.settings.server.port);
         let listener = TcpListener::bind(&address).with_context(|| format!("binding {address}"))?;
         let port = listener.local_addr().context("reading the bound address")?.port();
@@ -61,6 +77,14 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// One plug-in runtime per process (tests start many applications in one
+/// process; they share it). Compiled modules are cached under the data dir.
+fn plugin_runtime(settings: &Settings) -> anyhow::Result<Arc<Host>> {
+    let mut config = HostConfig::production(Some(settings.data_dir.join("module-cache")));
+    config.slots = settings.plugins.pool_slots;
+    Host::shared(config)
 }
 
 fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {

@@ -1,9 +1,12 @@
-//! What every handler can reach: the database, settings and token keys.
+//! What every handler can reach: the database, settings, token keys and the
+//! plug-in runtime.
 
 use std::sync::Arc;
 
 use crate::auth::tokens::JwtKeys;
 use crate::db::Db;
+use crate::marketplace::modules::Modules;
+use crate::plugin_host::{CircuitBreaker, Host};
 use crate::settings::Settings;
 
 #[derive(Clone)]
@@ -11,4 +14,10 @@ pub struct AppState {
     pub db: Db,
     pub settings: Arc<Settings>,
     pub keys: Arc<JwtKeys>,
+    /// The process's one plug-in runtime.
+    pub host: Arc<Host>,
+    /// Compiled plug-in versions, loaded on first use.
+    pub modules: Arc<Modules>,
+    /// Installs that keep failing are switched off; keyed by install id.
+    pub breaker: Arc<CircuitBreaker<uuid::Uuid>>,
 }

@@ -36,6 +36,7 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub db: Db,
+    pub state: livemall::state::AppState,
     pub engine: Engine,
     _dir: tempfile::TempDir,
 }
@@ -66,6 +67,9 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     settings.server.shutdown_timeout = 1;
     settings.database.max_connections = 8;
     settings.demo_data = Some(false);
+    // Tests share one plug-in runtime per process; a small pool keeps its address space small.
+    settings.plugins.pool_slots = 64;
+    settings.plugins.bundled_dir = dir.path().join("bundled");
     settings.auth.signing_keys = vec![SigningKey {
         kid: "test".into(),
         secret: TEST_KEY.into(),
@@ -87,6 +91,7 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let app = Application::build(settings).await.unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.state().db.clone();
+    let state = app.state().clone();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
@@ -95,6 +100,7 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
             .build()
             .unwrap(),
         db,
+        state,
         engine,
         _dir: dir,
     }

@@ -8,6 +8,7 @@ mod catalog;
 mod health;
 mod helpers;
 mod isolation;
+mod marketplace;
 mod plugin_host;
 mod rls;
 mod stores;

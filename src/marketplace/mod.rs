@@ -1,0 +1,7 @@
+//! The plug-in catalogue (plug-ins and their immutable versions) and the
+//! installs that put a plug-in version to work in one store.
+
+pub mod installs;
+pub mod modules;
+pub mod pipeline;
+pub mod registry;

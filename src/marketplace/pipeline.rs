@@ -1,0 +1,139 @@
+//! What the request paths need from the marketplace: the store's installs
+//! for a hook, in pipeline order, and a record of every call they make.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use livemall_abi::Hook;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use uuid::Uuid;
+
+use crate::db::{Access, TenantTxn};
+use crate::entities::{install_calls, installs, plugins};
+use crate::error::ApiResult;
+use crate::plugin_host::{CallFailure, CallOutcome, FailureRecord, Plugin, Usage};
+use crate::state::AppState;
+
+/// An enabled install, ready to be called.
+#[derive(Debug, Clone)]
+pub struct ActiveInstall {
+    pub install_id: Uuid,
+    pub plugin_id: Uuid,
+    pub plugin_slug: String,
+    pub version_id: Uuid,
+    pub version: String,
+    pub priority: i32,
+    pub config: serde_json::Value,
+    pub plugin: Arc<Plugin>,
+}
+
+/// Enabled installs of the store whose plug-in exports `hook`, lower
+/// priority first, ties by install id; installs switched off by the circuit
+/// breaker (here or on another node) are left out.
+pub async fn installs_for(
+    state: &AppState,
+    txn: &TenantTxn,
+    store_id: Uuid,
+    hook: Hook,
+) -> ApiResult<Vec<ActiveInstall>> {
+    let rows = installs::Entity::find()
+        .filter(installs::Column::TenantId.eq(txn.tenant_id()))
+        .filter(installs::Column::StoreId.eq(store_id))
+        .filter(installs::Column::Enabled.eq(true))
+        .filter(installs::Column::BreakerOpen.eq(false))
+        .filter(installs::Column::UninstalledAt.is_null())
+        .order_by_asc(installs::Column::Priority)
+        .order_by_asc(installs::Column::Id)
+        .all(&**txn)
+        .await?;
+    let mut active = Vec::with_capacity(rows.len());
+    for row in rows {
+        if state.breaker.is_open(&row.id) {
+            continue;
+        }
+        let plugin = state.modules.get(&state.host, &**txn, row.version_id).await?;
+        if !plugin.handles(hook) {
+            continue;
+        }
+        let meta = plugins::Entity::find_by_id(row.plugin_id).one(&**txn).await?;
+        let version = crate::entities::plugin_versions::Entity::find_by_id(row.version_id)
+            .one(&**txn)
+            .await?;
+        active.push(ActiveInstall {
+            install_id: row.id,
+            plugin_id: row.plugin_id,
+            plugin_slug: meta.map(|m| m.slug).unwrap_or_default(),
+            version_id: row.version_id,
+            version: version.map(|v| v.version).unwrap_or_default(),
+            priority: row.priority,
+            config: row.config,
+            plugin,
+        });
+    }
+    Ok(active)
+}
+
+/// Records one call on the install, in its own transaction so that a refused
+/// checkout still keeps it; trips the breaker after repeated failures and
+/// marks the install so every node stops calling it.
+pub async fn record_call(
+    state: &AppState,
+    tenant_id: Uuid,
+    install: &ActiveInstall,
+    hook: Hook,
+    result: &Result<CallOutcome, CallFailure>,
+) -> ApiResult<()> {
+    let (outcome, message, usage): (String, Option<String>, &Usage) = match result {
+        Ok(ok) => ("ok".into(), None, &ok.usage),
+        Err(failure) => (
+            failure.code().into(),
+            Some(failure.error().to_string()),
+            failure.usage(),
+        ),
+    };
+    let tripped = match result {
+        Ok(_) => {
+            state.breaker.record_success(&install.install_id);
+            false
+        }
+        Err(failure) => {
+            let record = FailureRecord::from_failure(failure, Utc::now().timestamp_millis());
+            state.breaker.record_failure(&install.install_id, record)
+        }
+    };
+    let txn = state.db.tenant(tenant_id, Access::Write).await?;
+    install_calls::ActiveModel {
+        tenant_id: Set(tenant_id),
+        id: Set(Uuid::now_v7()),
+        install_id: Set(install.install_id),
+        version_id: Set(install.version_id),
+        hook: Set(hook.as_str().to_string()),
+        outcome: Set(outcome),
+        message: Set(message.clone()),
+        fuel: Set(i64::try_from(usage.fuel_used).unwrap_or(i64::MAX)),
+        duration_us: Set(i64::try_from(usage.duration.as_micros()).unwrap_or(i64::MAX)),
+        peak_memory: Set(i64::try_from(usage.peak_memory_bytes).unwrap_or(i64::MAX)),
+        created_at: Set(Utc::now()),
+    }
+    .insert(&*txn)
+    .await?;
+    if tripped {
+        if let Some(row) = installs::Entity::find_by_id((tenant_id, install.install_id))
+            .one(&*txn)
+            .await?
+        {
+            let mut active: installs::ActiveModel = row.into();
+            active.breaker_open = Set(true);
+            active.breaker_reason = Set(Some(format!(
+                "switched off after {} consecutive failures; last: {}",
+                state.settings.plugins.breaker_threshold,
+                message.unwrap_or_default()
+            )));
+            active.updated_at = Set(Utc::now());
+            active.update(&*txn).await?;
+        }
+        tracing::warn!(install = %install.install_id, "plug-in install switched off by the circuit breaker");
+    }
+    txn.commit().await?;
+    Ok(())
+}
