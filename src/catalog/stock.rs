@@ -56,7 +56,7 @@ impl StockChange {
 }
 
 /// Applies `delta` only if the result stays within 0..=MAX_STOCK; true if it did.
-async fn apply_delta(txn: &TenantTxn, variant_id: Uuid, delta: i64) -> ApiResult<bool> {
+pub async fn apply_delta(txn: &TenantTxn, variant_id: Uuid, delta: i64) -> ApiResult<bool> {
     let after = Expr::col(variants::Column::Stock).add(delta);
     let result = variants::Entity::update_many()
         .col_expr(variants::Column::Stock, after.clone())

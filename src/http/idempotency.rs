@@ -98,7 +98,18 @@ pub async fn begin(txn: &TenantTxn, key: &IdempotencyKey, fingerprint: String) -
     let existing = idempotency_keys::Entity::find_by_id((txn.tenant_id(), key))
         .one(&**txn)
         .await?
-        .ok_or_else(|| ApiError::conflict("idempotency_in_progress", "a request with this key is still running"))?;
+        .ok_or_else(in_progress)?;
+    replay(existing, &fingerprint)?
+        .map(Begin::Replay)
+        .ok_or_else(in_progress)
+}
+
+fn in_progress() -> ApiError {
+    ApiError::conflict("idempotency_in_progress", "a request with this key is still running")
+}
+
+/// The stored answer for a finished request; refuses a key reused with another request.
+fn replay(existing: idempotency_keys::Model, fingerprint: &str) -> ApiResult<Option<HttpResponse>> {
     if existing.request_hash != fingerprint {
         return Err(ApiError::field(
             "idempotency_key_reused",
@@ -107,18 +118,27 @@ pub async fn begin(txn: &TenantTxn, key: &IdempotencyKey, fingerprint: String) -
         ));
     }
     if existing.status_code == 0 {
-        return Err(ApiError::conflict(
-            "idempotency_in_progress",
-            "a request with this key is still running",
-        ));
+        return Ok(None);
     }
     let status = StatusCode::from_u16(existing.status_code as u16).unwrap_or(StatusCode::OK);
-    Ok(Begin::Replay(
+    Ok(Some(
         HttpResponse::build(status)
             .insert_header(("Idempotent-Replayed", "true"))
             .content_type("application/json")
             .body(existing.response_body),
     ))
+}
+
+/// Without claiming anything: the first answer if a request with this key
+/// already finished, so a retry skips expensive work done before `begin`.
+pub async fn lookup(txn: &TenantTxn, key: &str, fingerprint: &str) -> ApiResult<Option<HttpResponse>> {
+    match idempotency_keys::Entity::find_by_id((txn.tenant_id(), key.to_string()))
+        .one(&**txn)
+        .await?
+    {
+        Some(existing) => replay(existing, fingerprint),
+        None => Ok(None),
+    }
 }
 
 /// Stores the answer with the key and builds the response.
