@@ -13,6 +13,7 @@ pub mod http;
 pub mod marketplace;
 pub mod money;
 pub mod openapi;
+pub mod orders;
 pub mod plugin_host;
 pub mod scaffold;
 pub mod settings;

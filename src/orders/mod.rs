@@ -1,0 +1,3 @@
+//! Orders: the pricing pipeline, checkout, customers and the order lifecycle.
+
+pub mod stacking;
