@@ -8,6 +8,7 @@ pub mod db;
 pub mod demo;
 pub mod entities;
 pub mod error;
+pub mod events;
 pub mod health;
 pub mod http;
 pub mod marketplace;

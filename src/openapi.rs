@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{auth, catalog, health, tenancy};
+use crate::{auth, catalog, health, orders, tenancy};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -25,6 +25,10 @@ use crate::{auth, catalog, health, tenancy};
         catalog::collections::remove, catalog::members::set_products,
         catalog::storefront::list_products, catalog::storefront::get_product,
         catalog::storefront::list_collections, catalog::storefront::get_collection,
+        orders::storefront::price, orders::storefront::place,
+        orders::customers::create, orders::customers::list, orders::customers::get,
+        orders::merchant::list, orders::merchant::get,
+        orders::lifecycle::pay, orders::lifecycle::fulfill, orders::lifecycle::cancel, orders::lifecycle::refund,
     ),
     components(schemas(crate::error::Problem)),
     modifiers(&BearerAuth, &ApiPrefix),

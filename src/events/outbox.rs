@@ -1,0 +1,29 @@
+//! The transactional outbox: an event is a row written with the change it
+//! reports, so it exists exactly when the change committed.
+
+use chrono::Utc;
+use sea_orm::{EntityTrait, Set};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::db::TenantTxn;
+use crate::entities::outbox_events;
+use crate::error::ApiResult;
+
+/// Writes one event into `txn`; returns its id (UUIDv7, so ids sort by time).
+pub async fn write(txn: &TenantTxn, topic: &str, aggregate_id: Uuid, payload: &impl Serialize) -> ApiResult<Uuid> {
+    let id = Uuid::now_v7();
+    let payload = serde_json::to_value(payload).map_err(anyhow::Error::from)?;
+    outbox_events::Entity::insert(outbox_events::ActiveModel {
+        tenant_id: Set(txn.tenant_id()),
+        id: Set(id),
+        topic: Set(topic.to_string()),
+        aggregate_id: Set(aggregate_id),
+        payload: Set(payload),
+        created_at: Set(Utc::now()),
+        dispatched_at: Set(None),
+    })
+    .exec_without_returning(&**txn)
+    .await?;
+    Ok(id)
+}

@@ -1,0 +1,222 @@
+//! The cart a shopper sends, checked and turned into the ABI `Cart` from the
+//! catalogue: each line a live variant of an active product of this store,
+//! priced from the catalogue in the store's currency, never from the request.
+
+use std::collections::{HashMap, HashSet};
+
+use livemall_abi::{Cart, CartLine};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::catalog::types::ProductStatus;
+use crate::db::TenantTxn;
+use crate::entities::{product_tags, products, stores, variants};
+use crate::error::{ApiError, ApiResult, FieldErrors};
+use crate::orders::types::{validate_codes, MAX_CODES, MAX_LINES, MAX_QUANTITY};
+
+/// One line: a variant by id or by SKU, and how many.
+#[derive(Debug, Clone, Deserialize, Serialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LineRequest {
+    /// The variant's id; send this or `sku`.
+    pub variant_id: Option<String>,
+    /// The variant's SKU in this store; send this or `variant_id`.
+    pub sku: Option<String>,
+    /// 1 to 999.
+    #[validate(range(min = 1, max = "MAX_QUANTITY", message = "must be 1 to 999"))]
+    pub quantity: i64,
+}
+
+/// What to price (and, at checkout, to order).
+#[derive(Debug, Clone, Deserialize, Serialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CartRequest {
+    /// 1 to 100 lines, each variant at most once.
+    #[validate(length(min = 1, max = "MAX_LINES", message = "a cart has 1 to 100 lines"), nested)]
+    pub lines: Vec<LineRequest>,
+    /// Codes the shopper typed (coupons...), up to 10, passed to plug-ins as typed.
+    #[serde(default)]
+    #[validate(
+        length(max = "MAX_CODES", message = "at most 10 codes"),
+        custom(function = "validate_codes")
+    )]
+    pub codes: Vec<String>,
+    /// A customer of this store; or send `email`. Checkout needs one of the two.
+    pub customer_id: Option<Uuid>,
+    /// The shopper's email, for a guest.
+    #[validate(
+        email(message = "must be a valid email address"),
+        length(max = 254, message = "must be at most 254 characters")
+    )]
+    pub email: Option<String>,
+    /// The live stream the shopper orders from, if any.
+    pub stream_id: Option<Uuid>,
+    /// The currency the shopper expects; refused when it is not the store's.
+    pub currency: Option<String>,
+}
+
+/// How a line names its variant.
+enum Ref {
+    Id(Uuid),
+    Sku(String),
+}
+
+/// A 422 about several fields, with the first one's message as the detail.
+pub fn fields_problem(code: &'static str, errors: FieldErrors) -> ApiError {
+    let detail = errors
+        .iter()
+        .next()
+        .map(|(field, messages)| format!("{field}: {}", messages.join("; ")))
+        .unwrap_or_default();
+    ApiError::Unprocessable { code, detail, errors }
+}
+
+fn refs(lines: &[LineRequest]) -> ApiResult<Vec<Ref>> {
+    let mut errors = FieldErrors::new();
+    let mut out = Vec::with_capacity(lines.len());
+    for (i, line) in lines.iter().enumerate() {
+        match (&line.variant_id, &line.sku) {
+            (Some(id), None) => match id.parse() {
+                Ok(id) => out.push(Ref::Id(id)),
+                Err(_) => {
+                    let field = format!("lines[{i}].variant_id");
+                    errors.insert(field, vec!["no such variant in this store".into()]);
+                }
+            },
+            (None, Some(sku)) => out.push(Ref::Sku(sku.clone())),
+            _ => {
+                return Err(ApiError::field(
+                    "validation_failed",
+                    &format!("lines[{i}]"),
+                    "send exactly one of `variant_id` or `sku`",
+                ))
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(fields_problem("unknown_variant", errors))
+    }
+}
+
+/// Checks the request against the catalogue and builds the cart (no customer yet).
+pub async fn build(txn: &TenantTxn, store: &stores::Model, req: &CartRequest) -> ApiResult<Cart> {
+    if let Some(currency) = &req.currency {
+        if !currency.eq_ignore_ascii_case(&store.currency) {
+            return Err(ApiError::field(
+                "currency_mismatch",
+                "currency",
+                format!("this store sells in {}, not {currency}", store.currency),
+            ));
+        }
+    }
+    let refs = refs(&req.lines)?;
+    let mut ids = Vec::new();
+    let mut skus = Vec::new();
+    for r in &refs {
+        match r {
+            Ref::Id(id) => ids.push(*id),
+            Ref::Sku(sku) => skus.push(sku.clone()),
+        }
+    }
+    let found = variants::Entity::find()
+        .filter(variants::Column::TenantId.eq(txn.tenant_id()))
+        .filter(variants::Column::StoreId.eq(store.id))
+        .filter(
+            Condition::any()
+                .add(variants::Column::Id.is_in(ids))
+                .add(variants::Column::Sku.is_in(skus)),
+        )
+        .all(&**txn)
+        .await?;
+    let by_id: HashMap<Uuid, &variants::Model> = found.iter().map(|v| (v.id, v)).collect();
+    let by_sku: HashMap<&str, &variants::Model> = found.iter().map(|v| (v.sku.as_str(), v)).collect();
+
+    let mut chosen = Vec::with_capacity(refs.len());
+    let mut unknown = FieldErrors::new();
+    for (i, r) in refs.iter().enumerate() {
+        let (hit, field) = match r {
+            Ref::Id(id) => (by_id.get(id), "variant_id"),
+            Ref::Sku(sku) => (by_sku.get(sku.as_str()), "sku"),
+        };
+        match hit {
+            Some(v) => chosen.push((*v, field)),
+            None => {
+                unknown.insert(
+                    format!("lines[{i}].{field}"),
+                    vec!["no such variant in this store".into()],
+                );
+            }
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(fields_problem("unknown_variant", unknown));
+    }
+    let mut seen = HashSet::new();
+    if let Some(i) = chosen.iter().position(|(v, _)| !seen.insert(v.id)) {
+        return Err(ApiError::field(
+            "duplicate_line",
+            &format!("lines[{i}]"),
+            "this variant is already on another line; raise that line's quantity",
+        ));
+    }
+    let product_ids: Vec<Uuid> = chosen.iter().map(|(v, _)| v.product_id).collect();
+    let products: HashMap<Uuid, products::Model> = products::Entity::find()
+        .filter(products::Column::TenantId.eq(txn.tenant_id()))
+        .filter(products::Column::Id.is_in(product_ids.clone()))
+        .all(&**txn)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let mut tags: HashMap<Uuid, Vec<String>> = HashMap::new();
+    for t in product_tags::Entity::find()
+        .filter(product_tags::Column::TenantId.eq(txn.tenant_id()))
+        .filter(product_tags::Column::ProductId.is_in(product_ids))
+        .order_by_asc(product_tags::Column::Tag)
+        .all(&**txn)
+        .await?
+    {
+        tags.entry(t.product_id).or_default().push(t.tag);
+    }
+
+    let mut unavailable = FieldErrors::new();
+    let mut lines = Vec::with_capacity(chosen.len());
+    for (i, ((v, field), line)) in chosen.iter().zip(&req.lines).enumerate() {
+        let product = products.get(&v.product_id);
+        let live = product.is_some_and(|p| ProductStatus::parse(&p.status) == ProductStatus::Active);
+        let (Some(product), true, false) = (product, live, v.archived) else {
+            unavailable.insert(
+                format!("lines[{i}].{field}"),
+                vec![format!("`{}` is not available", v.sku)],
+            );
+            continue;
+        };
+        lines.push(CartLine {
+            product_id: product.id.to_string(),
+            variant_id: v.id.to_string(),
+            sku: v.sku.clone(),
+            title: product.title.clone(),
+            // Validation bounds the quantity to 1..=999.
+            quantity: u32::try_from(line.quantity).unwrap_or(0),
+            unit_price: v.price,
+            tags: tags.get(&product.id).cloned().unwrap_or_default(),
+        });
+    }
+    if !unavailable.is_empty() {
+        return Err(fields_problem("unavailable", unavailable));
+    }
+    Ok(Cart {
+        currency: store.currency.clone(),
+        subtotal: lines.iter().map(CartLine::total).sum(),
+        lines,
+        codes: req.codes.clone(),
+        customer: None,
+        stream: None,
+        checkout: false,
+    })
+}

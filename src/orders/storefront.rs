@@ -1,0 +1,126 @@
+//! The shopper's side, without signing in: price a cart, place an order.
+
+use actix_web::{post, web, HttpResponse};
+use uuid::Uuid;
+
+use crate::entities::stores;
+use crate::error::{ApiError, ApiResult};
+use crate::http::extract::Valid;
+use crate::http::idempotency::{self, IdempotencyKey, HEADER};
+use crate::orders::breakdown::Breakdown;
+use crate::orders::cart::{self, CartRequest};
+use crate::orders::checkout::{self, Placing};
+use crate::orders::customers::{self, Shopper};
+use crate::orders::pricing::{self, Priced};
+use crate::state::AppState;
+use crate::tenancy::storefront::{open, Storefront};
+
+/// A priced cart and whom it is for.
+struct Quote {
+    tenant_id: Uuid,
+    store: stores::Model,
+    shopper: Option<Shopper>,
+    priced: Priced,
+}
+
+/// Builds the cart from the catalogue and runs the plug-ins. `replay_of`
+/// (an idempotency key and fingerprint) answers a finished request at once.
+async fn quote(
+    state: &AppState,
+    slugs: &(String, String),
+    body: &CartRequest,
+    checkout: bool,
+    replay_of: Option<(&str, &str)>,
+) -> ApiResult<Result<Quote, HttpResponse>> {
+    let Storefront { tenant, store, txn } = open(state, &slugs.0, &slugs.1).await?;
+    if let Some((key, fingerprint)) = replay_of {
+        if let Some(response) = idempotency::lookup(&txn, key, fingerprint).await? {
+            return Ok(Err(response));
+        }
+    }
+    let mut cart = cart::build(&txn, &store, body).await?;
+    let shopper = customers::identify(&txn, store.id, body.customer_id, body.email.as_deref()).await?;
+    cart.customer = shopper.as_ref().map(Shopper::to_abi);
+    cart.checkout = checkout;
+    let prepared = pricing::prepare(state, &txn, &store, cart).await?;
+    // No connection is held while plug-ins run.
+    drop(txn);
+    let priced = pricing::run(state, tenant.id, prepared).await?;
+    Ok(Ok(Quote {
+        tenant_id: tenant.id,
+        store,
+        shopper,
+        priced,
+    }))
+}
+
+/// Prices a cart: the catalogue's prices, shaped by the store's plug-ins.
+/// Nothing is reserved; checkout prices again.
+#[utoipa::path(tag = "storefront", request_body = CartRequest,
+    responses((status = 200, body = Breakdown), (status = 404, description = "no such active store"),
+        (status = 422, description = "validation_failed, unknown_variant, unavailable, duplicate_line, currency_mismatch or unknown_customer")))]
+#[post("/storefront/{tenant_slug}/{store_slug}/cart/price")]
+pub async fn price(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    body: Valid<CartRequest>,
+) -> ApiResult<HttpResponse> {
+    match quote(&state, &path, &body.0, false, None).await? {
+        Ok(quote) => Ok(HttpResponse::Ok().json(quote.priced.breakdown())),
+        Err(response) => Ok(response),
+    }
+}
+
+/// Places an order: prices the cart again, then takes stock and plug-in
+/// claims and writes the order in one transaction. Needs `Idempotency-Key`.
+#[utoipa::path(tag = "storefront", request_body = CartRequest,
+    params(("Idempotency-Key" = String, Header, description = "required; a retry with the same key and body gets the first answer")),
+    responses((status = 201, body = crate::orders::views::OrderView),
+        (status = 400, description = "idempotency_key_required"),
+        (status = 404, description = "no such active store"),
+        (status = 409, description = "out_of_stock or claim_refused (nothing was written), idempotency_in_progress"),
+        (status = 422, description = "validation_failed, customer_required, unknown_variant, unavailable, duplicate_line, currency_mismatch, unknown_customer, order_rejected, idempotency_key_reused")))]
+#[post("/storefront/{tenant_slug}/{store_slug}/orders")]
+pub async fn place(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    key: IdempotencyKey,
+    body: Valid<CartRequest>,
+) -> ApiResult<HttpResponse> {
+    let Some(raw_key) = key.0.as_deref() else {
+        return Err(ApiError::bad_request(
+            "idempotency_key_required",
+            format!("send an {HEADER} header (e.g. a random UUID) so a retry cannot order twice"),
+        ));
+    };
+    let body = body.0;
+    if body.customer_id.is_none() && body.email.is_none() {
+        return Err(ApiError::field(
+            "customer_required",
+            "email",
+            "send `email` (guest) or `customer_id`",
+        ));
+    }
+    let route = format!("POST /storefront/{}/{}/orders", path.0, path.1);
+    let fingerprint = idempotency::fingerprint(&route, &body)?;
+    let quote = match quote(&state, &path, &body, true, Some((raw_key, &fingerprint))).await? {
+        Ok(quote) => quote,
+        Err(replayed) => return Ok(replayed),
+    };
+    let shopper = quote
+        .shopper
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("checkout without a shopper")))?;
+    checkout::place(
+        &state,
+        Placing {
+            tenant_id: quote.tenant_id,
+            store: &quote.store,
+            shopper,
+            stream_id: body.stream_id,
+            priced: quote.priced,
+            key: &key,
+            fingerprint,
+        },
+    )
+    .await
+}
