@@ -165,6 +165,15 @@ impl TestApp {
     pub async fn public_post(&self, path: &str, body: Value) -> Reply {
         self.request(Method::POST, path, None, Some(body)).await
     }
+    /// A public POST with an `Idempotency-Key`.
+    pub async fn public_post_keyed(&self, path: &str, key: &str, body: Value) -> Reply {
+        let req = self
+            .client
+            .post(format!("{}{}", self.address, path))
+            .header("Idempotency-Key", key)
+            .json(&body);
+        into_reply(req.send().await.unwrap()).await
+    }
     pub async fn public_get(&self, path: &str) -> Reply {
         self.request(Method::GET, path, None, None).await
     }

@@ -9,6 +9,7 @@ mod health;
 mod helpers;
 mod isolation;
 mod marketplace;
+mod orders;
 mod plugin_host;
 mod rls;
 mod stores;

@@ -1,0 +1,147 @@
+//! Checkout: the idempotency key, who the shopper is, and who may read orders.
+
+use reqwest::StatusCode;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::Mall;
+
+#[tokio::test]
+async fn checkout_needs_a_key_and_a_retry_gets_the_first_answer_without_a_second_order() {
+    let mall = Mall::open(10, 10).await;
+    let body = json!({"email": "a@example.com", "lines": [{"variant_id": mall.lamp, "quantity": 2}]});
+    let app = &mall.shop.app;
+    let keyless = app.public_post(&mall.shop.front("/orders"), body.clone()).await;
+    assert_eq!(keyless.status, StatusCode::BAD_REQUEST);
+    assert_eq!(keyless.code(), "idempotency_key_required");
+
+    let first = mall.checkout("retry-me", body.clone()).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    let again = mall.checkout("retry-me", body.clone()).await;
+    assert_eq!(again.status, StatusCode::CREATED);
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(again.body, first.body);
+    assert_eq!(mall.stock(&mall.lamp).await, 8);
+
+    let mut other = body.clone();
+    other["lines"][0]["quantity"] = json!(1);
+    let reused = mall.checkout("retry-me", other).await;
+    assert_eq!(reused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(reused.code(), "idempotency_key_reused");
+    assert_eq!(mall.snapshot().await.orders, 1);
+}
+
+#[tokio::test]
+async fn a_customer_orders_by_id_and_a_guest_with_their_email_keys_as_them() {
+    let mall = Mall::open(10, 10).await;
+    let (app, token) = (&mall.shop.app, mall.shop.t.token.as_str());
+    let customers = mall.shop.path("/customers");
+    let created = app
+        .post(&customers, token, json!({"email": "Cara@Example.com", "name": "Cara"}))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.body["email"], "cara@example.com");
+    let cara = created.body["id"].as_str().unwrap().to_string();
+    let dup = app.post(&customers, token, json!({"email": "CARA@example.com"})).await;
+    assert_eq!(dup.code(), "duplicate_email");
+    assert_eq!(app.get(&customers, token).await.items().len(), 1);
+    let got = app.get(&format!("{customers}/{cara}"), token).await;
+    assert_eq!(got.body["name"], "Cara");
+
+    let line = json!([{"variant_id": mall.lamp, "quantity": 1}]);
+    let by_id = mall.checkout("c1", json!({"customer_id": cara, "lines": line})).await;
+    assert_eq!(by_id.status, StatusCode::CREATED, "{}", by_id.body);
+    assert_eq!(by_id.body["customer_id"], cara.as_str());
+    assert_eq!(by_id.body["customer_key"], cara.as_str());
+    assert_eq!(by_id.body["email"], "cara@example.com");
+    let by_email = mall
+        .checkout("c2", json!({"email": "CARA@example.com", "lines": line}))
+        .await;
+    assert_eq!(by_email.body["customer_id"], cara.as_str());
+    assert_eq!(by_email.body["customer_key"], cara.as_str());
+    let guest = mall
+        .checkout("c3", json!({"email": "Dan@Example.com", "lines": line}))
+        .await;
+    assert!(guest.body["customer_id"].is_null());
+    assert_eq!(guest.body["customer_key"], "dan@example.com");
+
+    let before = mall.snapshot().await;
+    let stranger = Uuid::now_v7().to_string();
+    for (key, body, code) in [
+        (
+            "c4",
+            json!({"customer_id": stranger, "lines": line}),
+            "unknown_customer",
+        ),
+        (
+            "c5",
+            json!({"customer_id": cara, "email": "cara@example.com", "lines": line}),
+            "validation_failed",
+        ),
+        ("c6", json!({"lines": line}), "customer_required"),
+        (
+            "c7",
+            json!({"email": "not an email", "lines": line}),
+            "validation_failed",
+        ),
+    ] {
+        let r = mall.checkout(key, body).await;
+        assert_eq!(
+            (r.status, r.code()),
+            (StatusCode::UNPROCESSABLE_ENTITY, code),
+            "{}",
+            r.body
+        );
+    }
+    assert_eq!(mall.snapshot().await, before);
+}
+
+#[tokio::test]
+async fn the_stream_and_codes_are_kept_with_the_order() {
+    let mall = Mall::open(10, 10).await;
+    let stream = Uuid::now_v7().to_string();
+    let body = json!({"email": "a@example.com", "stream_id": stream, "codes": ["LIVE10", "vip"],
+        "currency": "eur", "lines": [{"sku": "BULB", "quantity": 4}]});
+    let placed = mall.checkout("s1", body).await;
+    assert_eq!(placed.status, StatusCode::CREATED, "{}", placed.body);
+    assert_eq!(placed.body["stream_id"], stream.as_str());
+    assert_eq!(placed.body["codes"], json!(["LIVE10", "vip"]));
+    assert_eq!(placed.body["lines"][0]["sku"], "BULB");
+    assert_eq!(placed.body["lines"][0]["quantity"], 4);
+}
+
+#[tokio::test]
+async fn orders_need_the_orders_scopes_and_another_tenant_finds_nothing() {
+    let mall = Mall::open(10, 10).await;
+    let order = mall.order_lamps(1).await;
+    let id = order["id"].as_str().unwrap();
+    let (app, token) = (&mall.shop.app, mall.shop.t.token.as_str());
+    let key_with = |scopes: serde_json::Value| {
+        let body = json!({"name": "k", "scopes": scopes});
+        async move {
+            app.post("/api/v1/api-keys", token, body).await.body["secret"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let reader = key_with(json!(["orders:read"])).await;
+    let writer = key_with(json!(["orders:write"])).await;
+    let catalog = key_with(json!(["catalog:read"])).await;
+    let one = mall.orders(&format!("/{id}"));
+    assert_eq!(app.get(&one, &reader).await.status, StatusCode::OK);
+    assert_eq!(app.get(&mall.orders(""), &catalog).await.code(), "missing_scope");
+    let pay = mall.orders(&format!("/{id}/pay"));
+    assert_eq!(app.post(&pay, &reader, json!({})).await.code(), "missing_scope");
+    let paid = app.post(&pay, &writer, json!({})).await;
+    assert_eq!(paid.body["status"], "paid", "{}", paid.body);
+
+    let other = app.signup("eve@example.com", "Eve").await;
+    assert_eq!(app.get(&one, &other.token).await.status, StatusCode::NOT_FOUND);
+    let cancel = mall.orders(&format!("/{id}/cancel"));
+    assert_eq!(
+        app.post(&cancel, &other.token, json!({})).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(app.get(&one, token).await.body["status"], "paid");
+}
