@@ -224,3 +224,26 @@ async fn a_guest_orders_and_the_merchant_sees_the_order_with_its_event() {
     assert_eq!(events[0].payload["order"]["customer"]["key"], "guest@example.com");
     assert!(events[0].dispatched_at.is_none());
 }
+
+#[tokio::test]
+async fn every_orders_endpoint_is_in_the_openapi_document() {
+    let app = crate::helpers::spawn_app().await;
+    let doc = app.public_get("/api/openapi.json").await.body;
+    let s = "/api/v1/stores/{store_id}";
+    let f = "/api/v1/storefront/{tenant_slug}/{store_slug}";
+    let mut expected = vec![
+        (format!("{f}/cart/price"), "post"),
+        (format!("{f}/orders"), "post"),
+        (format!("{s}/customers"), "post"),
+        (format!("{s}/customers"), "get"),
+        (format!("{s}/customers/{{id}}"), "get"),
+        (format!("{s}/orders"), "get"),
+        (format!("{s}/orders/{{id}}"), "get"),
+    ];
+    for action in ["pay", "fulfill", "cancel", "refund"] {
+        expected.push((format!("{s}/orders/{{id}}/{action}"), "post"));
+    }
+    for (path, method) in expected {
+        assert!(doc["paths"][&path][method].is_object(), "{method} {path}");
+    }
+}

@@ -124,3 +124,51 @@ async fn catalog_tables_see_no_rows_without_the_tenant_setting() {
         assert_eq!(row.try_get::<i64>("", "n").unwrap(), 1, "{table}: the tenant's own row");
     }
 }
+
+#[tokio::test]
+async fn order_tables_see_no_rows_without_the_tenant_setting() {
+    let mall = crate::orders::Mall::open(10, 10).await;
+    if mall.shop.app.engine != Engine::Postgres {
+        return; // SQLite has no row-level security.
+    }
+    mall.install("claim_promo", "promo", serde_json::json!({}), 10).await;
+    let order = mall.order_lamps(1).await;
+    assert_eq!(order["adjustments"][0]["label"], "Promo");
+    let customers = mall.shop.path("/customers");
+    let body = serde_json::json!({"email": "cara@example.com"});
+    mall.shop.app.post(&customers, &mall.shop.t.token, body).await;
+
+    let tables = [
+        "customers",
+        "order_numbers",
+        "orders",
+        "order_lines",
+        "order_adjustments",
+        "order_claims",
+        "plugin_counters",
+        "outbox_events",
+    ];
+    let count = |table: &str| {
+        Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            format!("SELECT count(*)::bigint AS n FROM {table}"),
+        )
+    };
+    let txn = mall.shop.app.db.connection().begin().await.unwrap();
+    txn.execute_unprepared("SET LOCAL ROLE livemall_app").await.unwrap();
+    for table in tables {
+        let row = txn.query_one_raw(count(table)).await.unwrap().unwrap();
+        assert_eq!(
+            row.try_get::<i64>("", "n").unwrap(),
+            0,
+            "{table}: no tenant set, no rows"
+        );
+    }
+    txn.rollback().await.unwrap();
+
+    let txn = mall.read().await;
+    for table in tables {
+        let row = txn.query_one_raw(count(table)).await.unwrap().unwrap();
+        assert_eq!(row.try_get::<i64>("", "n").unwrap(), 1, "{table}: the tenant's own row");
+    }
+}

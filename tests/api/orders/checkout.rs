@@ -145,3 +145,32 @@ async fn orders_need_the_orders_scopes_and_another_tenant_finds_nothing() {
     );
     assert_eq!(app.get(&one, token).await.body["status"], "paid");
 }
+
+#[tokio::test]
+async fn a_per_customer_limit_keys_on_the_normalised_email_of_a_guest() {
+    let mall = Mall::open(10, 10).await;
+    let claim =
+        json!({"key": "one_each", "scope": "customer", "amount": 1, "limit": 1, "message": "One per customer."});
+    let install = mall
+        .install("config_effects", "one-each", json!({"claims": [claim]}), 10)
+        .await;
+    let line = json!([{"variant_id": mall.lamp, "quantity": 1}]);
+    let first = mall
+        .checkout("a1", json!({"email": "ann@example.com", "lines": line}))
+        .await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    let again = mall
+        .checkout("a2", json!({"email": "ANN@example.com", "lines": line}))
+        .await;
+    assert_eq!(
+        (again.code(), &again.body["detail"]),
+        ("claim_refused", &json!("One per customer."))
+    );
+    let bob = mall
+        .checkout("b1", json!({"email": "bob@example.com", "lines": line}))
+        .await;
+    assert_eq!(bob.status, StatusCode::CREATED);
+    assert_eq!(mall.counter(install, "one_each", "ann@example.com").await, 1);
+    assert_eq!(mall.counter(install, "one_each", "bob@example.com").await, 1);
+    assert_eq!(mall.stock(&mall.lamp).await, 8, "the refused order took no stock");
+}

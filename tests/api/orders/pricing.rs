@@ -1,6 +1,9 @@
 //! Pricing through real plug-ins: stacking, rejections, and plug-ins that fail.
 
-use livemall::entities::install_calls;
+use livemall::entities::{install_calls, orders};
+use livemall::orders::stacking::stack;
+use livemall::plugin_host::{CallRequest, Limits};
+use livemall_abi::{Cart, CartLine, Hook, Input, InstallInfo, ABI_VERSION};
 use reqwest::StatusCode;
 use sea_orm::EntityTrait;
 use serde_json::{json, Value};
@@ -158,5 +161,53 @@ async fn failing_plug_ins_are_skipped_recorded_and_checkout_goes_on() {
         calls.iter().filter(|c| c.outcome == "ok").count(),
         2,
         "successes are recorded too"
+    );
+}
+
+#[tokio::test]
+async fn an_orders_price_replays_from_the_input_kept_with_it() {
+    let mall = Mall::open(10, 10).await;
+    let config = json!({"adjustments": [
+        {"line": 0, "amount": -700, "label": "Lamp deal", "class": "flash_deal"},
+        {"amount": -100, "label": "Welcome"}
+    ]});
+    mall.install("config_effects", "deals", config, 10).await;
+    let placed = mall.checkout("r1", basket(&mall)).await;
+    assert_eq!(placed.body["total"], 11_300 - 800, "{}", placed.body);
+
+    let txn = mall.read().await;
+    let record = orders::Entity::find().one(&*txn).await.unwrap().unwrap().pricing;
+    let cart: Cart = serde_json::from_value(record["cart"].clone()).unwrap();
+    assert!(cart.checkout);
+    assert_eq!(cart.customer.as_ref().unwrap().key, "guest@example.com");
+    let host = &mall.shop.app.state.host;
+    let wasm = wat::parse_file(crate::plugin_host::guest_path("config_effects")).unwrap();
+    let plugin = host.load(&wasm, &Limits::default()).unwrap();
+    let mut proposals = vec![];
+    for install in record["installs"].as_array().unwrap() {
+        assert_eq!(install["version"], "1.0.0");
+        let input = Input {
+            abi: ABI_VERSION,
+            hook: Hook::CartPrice,
+            event_id: None,
+            now_ms: record["now_ms"].as_i64().unwrap(),
+            store: serde_json::from_value(record["store"].clone()).unwrap(),
+            install: InstallInfo {
+                id: install["install_id"].as_str().unwrap().into(),
+                config: install["config"].clone(),
+            },
+            counters: serde_json::from_value(install["counters"].clone()).unwrap(),
+            event: &cart,
+        };
+        let request = CallRequest::new(Hook::CartPrice, serde_json::to_vec(&input).unwrap());
+        let outcome = host.call(&plugin, &request, &Limits::default()).unwrap();
+        proposals.extend(outcome.effects.adjustments);
+    }
+    let totals: Vec<i64> = cart.lines.iter().map(CartLine::total).collect();
+    let replayed = stack(&totals, &proposals);
+    assert_eq!(Some(replayed.total), placed.body["total"].as_i64());
+    assert_eq!(
+        Some(replayed.adjustments_total),
+        placed.body["adjustments_total"].as_i64()
     );
 }
