@@ -8,7 +8,9 @@ mod lifecycle;
 mod pricing;
 
 use livemall::db::Access;
-use livemall::entities::{idempotency_keys, order_lines, orders, outbox_events, plugin_counters, variants};
+use livemall::entities::{
+    idempotency_keys, install_calls, order_lines, orders, outbox_events, plugin_counters, variants,
+};
 use livemall::marketplace::{installs, registry};
 use reqwest::StatusCode;
 use sea_orm::{EntityTrait, PaginatorTrait};
@@ -163,6 +165,13 @@ impl Mall {
             counters,
             stock: vec![self.stock(&self.lamp).await, self.stock(&self.bulb).await],
         }
+    }
+
+    /// How many plug-in calls were recorded with this outcome.
+    pub async fn calls(&self, outcome: &str) -> usize {
+        let txn = self.read().await;
+        let calls = install_calls::Entity::find().all(&*txn).await.unwrap();
+        calls.iter().filter(|c| c.outcome == outcome).count()
     }
 
     /// The `used` of an install's counter, 0 when it does not exist yet.

@@ -2,7 +2,7 @@
 
 use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
 
-use crate::helpers::{spawn_app, Engine};
+use crate::helpers::{spawn_app, Engine, TestApp};
 
 #[tokio::test]
 async fn without_the_tenant_setting_the_app_role_sees_no_rows() {
@@ -100,6 +100,12 @@ async fn catalog_tables_see_no_rows_without_the_tenant_setting() {
         "collections",
         "collection_products",
     ];
+    assert_confined(&app, a.tenant_id, &tables).await;
+}
+
+/// Each table shows the app role no row without a tenant set, and exactly
+/// the tenant's one row with it.
+async fn assert_confined(app: &TestApp, tenant_id: uuid::Uuid, tables: &[&str]) {
     let count = |table: &str| {
         Statement::from_string(
             sea_orm::DbBackend::Postgres,
@@ -110,15 +116,12 @@ async fn catalog_tables_see_no_rows_without_the_tenant_setting() {
     txn.execute_unprepared("SET LOCAL ROLE livemall_app").await.unwrap();
     for table in tables {
         let row = txn.query_one_raw(count(table)).await.unwrap().unwrap();
-        assert_eq!(
-            row.try_get::<i64>("", "n").unwrap(),
-            0,
-            "{table}: no tenant set, no rows"
-        );
+        let n = row.try_get::<i64>("", "n").unwrap();
+        assert_eq!(n, 0, "{table}: no tenant set, no rows");
     }
     txn.rollback().await.unwrap();
 
-    let txn = app.db.tenant(a.tenant_id, livemall::db::Access::Read).await.unwrap();
+    let txn = app.db.tenant(tenant_id, livemall::db::Access::Read).await.unwrap();
     for table in tables {
         let row = txn.query_one_raw(count(table)).await.unwrap().unwrap();
         assert_eq!(row.try_get::<i64>("", "n").unwrap(), 1, "{table}: the tenant's own row");
@@ -148,27 +151,5 @@ async fn order_tables_see_no_rows_without_the_tenant_setting() {
         "plugin_counters",
         "outbox_events",
     ];
-    let count = |table: &str| {
-        Statement::from_string(
-            sea_orm::DbBackend::Postgres,
-            format!("SELECT count(*)::bigint AS n FROM {table}"),
-        )
-    };
-    let txn = mall.shop.app.db.connection().begin().await.unwrap();
-    txn.execute_unprepared("SET LOCAL ROLE livemall_app").await.unwrap();
-    for table in tables {
-        let row = txn.query_one_raw(count(table)).await.unwrap().unwrap();
-        assert_eq!(
-            row.try_get::<i64>("", "n").unwrap(),
-            0,
-            "{table}: no tenant set, no rows"
-        );
-    }
-    txn.rollback().await.unwrap();
-
-    let txn = mall.read().await;
-    for table in tables {
-        let row = txn.query_one_raw(count(table)).await.unwrap().unwrap();
-        assert_eq!(row.try_get::<i64>("", "n").unwrap(), 1, "{table}: the tenant's own row");
-    }
+    assert_confined(&mall.shop.app, mall.shop.t.tenant_id, &tables).await;
 }
