@@ -125,7 +125,10 @@ pub async fn run(state: &AppState, tenant_id: Uuid, prepared: Prepared) -> ApiRe
     let mut runs = Vec::with_capacity(results.len());
     let (mut proposals, mut proposed_by, mut rejections, mut claims) = (vec![], vec![], vec![], vec![]);
     for (index, ((install, counters), result)) in prepared.installs.into_iter().zip(results).enumerate() {
-        record_call(state, tenant_id, &install, Hook::CartPrice, &result).await?;
+        // Keeping the record must not cost the shopper the order.
+        if let Err(error) = record_call(state, tenant_id, &install, Hook::CartPrice, &result).await {
+            tracing::warn!(install_id = %install.install_id, error = %error, "recording a cart.price call failed");
+        }
         let failure = match result {
             Ok(outcome) => {
                 let effects = outcome.effects;
