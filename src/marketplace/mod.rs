@@ -5,3 +5,4 @@ pub mod installs;
 pub mod modules;
 pub mod pipeline;
 pub mod registry;
+pub mod schema;
