@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{auth, catalog, health, tenancy};
+use crate::{auth, catalog, health, marketplace, tenancy};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -25,6 +25,10 @@ use crate::{auth, catalog, health, tenancy};
         catalog::collections::remove, catalog::members::set_products,
         catalog::storefront::list_products, catalog::storefront::get_product,
         catalog::storefront::list_collections, catalog::storefront::get_collection,
+        marketplace::catalogue::list, marketplace::catalogue::get, marketplace::catalogue::update,
+        marketplace::install_api::create, marketplace::install_api::list, marketplace::install_api::get,
+        marketplace::install_api::update, marketplace::install_api::remove,
+        marketplace::install_actions::enable, marketplace::install_actions::upgrade, marketplace::install_actions::calls,
     ),
     components(schemas(crate::error::Problem)),
     modifiers(&BearerAuth, &ApiPrefix),

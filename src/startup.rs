@@ -21,7 +21,7 @@ use crate::openapi::ApiDoc;
 use crate::plugin_host::{BreakerConfig, CircuitBreaker, Host, HostConfig};
 use crate::settings::Settings;
 use crate::state::AppState;
-use crate::{auth, catalog, health, tenancy};
+use crate::{auth, catalog, health, marketplace, tenancy};
 
 pub struct Application {
     port: u16,
@@ -107,7 +107,8 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
                 web::scope("/api/v1")
                     .configure(auth::routes)
                     .configure(tenancy::routes)
-                    .configure(catalog::routes),
+                    .configure(catalog::routes)
+                    .configure(marketplace::routes),
             )
             .default_service(web::to(not_found))
     })
