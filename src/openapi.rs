@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{auth, catalog, health, orders, tenancy};
+use crate::{auth, catalog, health, marketplace, orders, tenancy};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -29,6 +29,10 @@ use crate::{auth, catalog, health, orders, tenancy};
         orders::customers::create, orders::customers::list, orders::customers::get,
         orders::merchant::list, orders::merchant::get,
         orders::lifecycle::pay, orders::lifecycle::fulfill, orders::lifecycle::cancel, orders::lifecycle::refund,
+        marketplace::catalogue::list, marketplace::catalogue::get, marketplace::catalogue::update,
+        marketplace::install_api::create, marketplace::install_api::list, marketplace::install_api::get,
+        marketplace::install_api::update, marketplace::install_api::remove,
+        marketplace::install_actions::enable, marketplace::install_actions::upgrade, marketplace::install_actions::calls,
     ),
     components(schemas(crate::error::Problem)),
     modifiers(&BearerAuth, &ApiPrefix),

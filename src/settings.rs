@@ -74,6 +74,10 @@ pub struct PluginSettings {
     pub bundled_dir: PathBuf,
     /// Consecutive failures that switch an install off.
     pub breaker_threshold: u32,
+    /// Calls kept per install for the merchant to read; older ones are pruned.
+    pub calls_kept: u32,
+    /// Pruning runs on about one recorded call in this many, per install.
+    pub calls_prune_every: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -117,6 +121,11 @@ impl Default for Settings {
                 pool_slots: 1_000,
                 bundled_dir: PathBuf::from("plugins/dist"),
                 breaker_threshold: 5,
+                // A few days of a busy install's calls; enough to see a pattern, bounded storage.
+                calls_kept: 1_000,
+                // Pruning reads ~calls_kept index entries; doing it on 1 call in 32 keeps that
+                // off most checkouts while an install stays within a few dozen rows of the bound.
+                calls_prune_every: 32,
             },
             data_dir: PathBuf::from("data"),
             demo_data: None,

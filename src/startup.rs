@@ -21,7 +21,7 @@ use crate::openapi::ApiDoc;
 use crate::plugin_host::{BreakerConfig, CircuitBreaker, Host, HostConfig};
 use crate::settings::Settings;
 use crate::state::AppState;
-use crate::{auth, catalog, health, orders, tenancy};
+use crate::{auth, catalog, health, marketplace, orders, tenancy};
 
 pub struct Application {
     port: u16,
@@ -108,7 +108,8 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
                     .configure(auth::routes)
                     .configure(tenancy::routes)
                     .configure(catalog::routes)
-                    .configure(orders::routes),
+                    .configure(orders::routes)
+                    .configure(marketplace::routes),
             )
             .default_service(web::to(not_found))
     })

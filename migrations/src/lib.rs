@@ -8,6 +8,7 @@ mod columns;
 mod m20261125_000001_foundation;
 mod m20261125_000002_catalog;
 mod m20261125_000003_marketplace;
+mod m20261125_000004_live_install;
 mod m20261125_000010_orders;
 pub mod rls;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_foundation::Migration),
             Box::new(m20261125_000002_catalog::Migration),
             Box::new(m20261125_000003_marketplace::Migration),
+            Box::new(m20261125_000004_live_install::Migration),
             Box::new(m20261125_000010_orders::Migration),
         ]
     }

@@ -80,12 +80,33 @@ where
     E: sea_orm::EntityTrait,
     V: From<E::Model>,
 {
+    fetch_in_order(query, id_column, page, db, id_of, sea_orm::Order::Asc).await
+}
+
+/// Like [`fetch`] in either id order; `Desc` lists histories newest first,
+/// and the cursor then continues towards older rows.
+pub async fn fetch_in_order<E, V>(
+    query: sea_orm::Select<E>,
+    id_column: E::Column,
+    page: &PageQuery,
+    db: &impl sea_orm::ConnectionTrait,
+    id_of: impl Fn(&E::Model) -> Uuid,
+    order: sea_orm::Order,
+) -> Result<Page<V>, ApiError>
+where
+    E: sea_orm::EntityTrait,
+    V: From<E::Model>,
+{
     use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
     let limit = page.limit()?;
     let mut query = query;
-    if let Some(after) = page.after()? {
-        query = query.filter(id_column.gt(after));
+    if let Some(cursor) = page.after()? {
+        // The next page continues past the cursor in the page's own order.
+        query = match order {
+            sea_orm::Order::Desc => query.filter(id_column.lt(cursor)),
+            _ => query.filter(id_column.gt(cursor)),
+        };
     }
-    let rows = query.order_by_asc(id_column).limit(limit + 1).all(db).await?;
+    let rows = query.order_by(id_column, order).limit(limit + 1).all(db).await?;
     Ok(Page::from_rows(rows, limit, id_of, V::from))
 }

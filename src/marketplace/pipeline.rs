@@ -1,16 +1,18 @@
 //! What the request paths need from the marketplace: the store's installs
 //! for a hook, in pipeline order, and a record of every call they make.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::Utc;
 use livemall_abi::Hook;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use uuid::Uuid;
 
 use crate::db::{Access, TenantTxn};
 use crate::entities::{install_calls, installs, plugins};
 use crate::error::ApiResult;
+use crate::marketplace::versions;
 use crate::plugin_host::{CallFailure, CallOutcome, FailureRecord, Plugin, Usage};
 use crate::state::AppState;
 
@@ -46,25 +48,39 @@ pub async fn installs_for(
         .order_by_asc(installs::Column::Id)
         .all(&**txn)
         .await?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let plugin_ids: Vec<Uuid> = rows.iter().map(|r| r.plugin_id).collect();
+    let version_ids: Vec<Uuid> = rows.iter().map(|r| r.version_id).collect();
+    let slugs: HashMap<Uuid, String> = plugins::Entity::find()
+        .filter(plugins::Column::Id.is_in(plugin_ids))
+        .all(&**txn)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.slug))
+        .collect();
+    let versions = versions::by_ids(&**txn, &version_ids).await?;
     let mut active = Vec::with_capacity(rows.len());
     for row in rows {
+        // The row is the truth: its breaker is closed, so if this node still
+        // holds it open, the merchant re-enabled it through another node.
         if state.breaker.is_open(&row.id) {
-            continue;
+            state.breaker.reset(&row.id);
         }
         let plugin = state.modules.get(&state.host, &**txn, row.version_id).await?;
         if !plugin.handles(hook) {
             continue;
         }
-        let meta = plugins::Entity::find_by_id(row.plugin_id).one(&**txn).await?;
-        let version = crate::entities::plugin_versions::Entity::find_by_id(row.version_id)
-            .one(&**txn)
-            .await?;
         active.push(ActiveInstall {
             install_id: row.id,
             plugin_id: row.plugin_id,
-            plugin_slug: meta.map(|m| m.slug).unwrap_or_default(),
+            plugin_slug: slugs.get(&row.plugin_id).cloned().unwrap_or_default(),
             version_id: row.version_id,
-            version: version.map(|v| v.version).unwrap_or_default(),
+            version: versions
+                .get(&row.version_id)
+                .map(|v| v.version.clone())
+                .unwrap_or_default(),
             priority: row.priority,
             config: row.config,
             plugin,
@@ -75,7 +91,9 @@ pub async fn installs_for(
 
 /// Records one call on the install, in its own transaction so that a refused
 /// checkout still keeps it; trips the breaker after repeated failures and
-/// marks the install so every node stops calling it.
+/// marks the install so every node stops calling it. About one call in
+/// `plugins.calls_prune_every` also trims the install's history to its
+/// newest `plugins.calls_kept` calls.
 pub async fn record_call(
     state: &AppState,
     tenant_id: Uuid,
@@ -117,6 +135,10 @@ pub async fn record_call(
     }
     .insert(&*txn)
     .await?;
+    let every = state.settings.plugins.calls_prune_every.max(1);
+    if rand::random_ratio(1, every) {
+        prune(&txn, install.install_id, state.settings.plugins.calls_kept).await?;
+    }
     if tripped {
         if let Some(row) = installs::Entity::find_by_id((tenant_id, install.install_id))
             .one(&*txn)
@@ -135,5 +157,30 @@ pub async fn record_call(
         tracing::warn!(install = %install.install_id, "plug-in install switched off by the circuit breaker");
     }
     txn.commit().await?;
+    Ok(())
+}
+
+/// Deletes the install's calls older than its `keep` newest.
+async fn prune(txn: &TenantTxn, install_id: Uuid, keep: u32) -> ApiResult<()> {
+    // The oldest call to keep; ids are UUIDv7, so id order is time order.
+    let cutoff: Option<Uuid> = install_calls::Entity::find()
+        .filter(install_calls::Column::TenantId.eq(txn.tenant_id()))
+        .filter(install_calls::Column::InstallId.eq(install_id))
+        .select_only()
+        .column(install_calls::Column::Id)
+        .order_by_desc(install_calls::Column::Id)
+        .offset(u64::from(keep.max(1) - 1))
+        .limit(1)
+        .into_tuple()
+        .one(&**txn)
+        .await?;
+    if let Some(cutoff) = cutoff {
+        install_calls::Entity::delete_many()
+            .filter(install_calls::Column::TenantId.eq(txn.tenant_id()))
+            .filter(install_calls::Column::InstallId.eq(install_id))
+            .filter(install_calls::Column::Id.lt(cutoff))
+            .exec(&**txn)
+            .await?;
+    }
     Ok(())
 }

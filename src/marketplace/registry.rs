@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::db::Access;
 use crate::entities::{plugin_versions, plugins};
+use crate::marketplace::schema::Schema;
 use crate::plugin_host::Limits;
 use crate::state::AppState;
 
@@ -55,9 +56,11 @@ pub struct RegisteredVersion {
     pub version_id: Uuid,
 }
 
-/// Validates the module and records the plug-in (created on first version)
-/// and the version. Registering the same version again is a no-op.
+/// Validates the configuration schema (the supported subset, see
+/// [`Schema`]) and the module, and records the plug-in (created on first
+/// version) and the version. Registering the same version again is a no-op.
 pub async fn register(state: &AppState, new: NewPlugin) -> anyhow::Result<RegisteredVersion> {
+    Schema::parse(&new.config_schema).map_err(|e| anyhow::anyhow!("plug-in {} {}: {e}", new.slug, new.version))?;
     let host = state.host.clone();
     let wasm = new.wasm.clone();
     let plugin = tokio::task::spawn_blocking(move || host.load(&wasm, &Limits::default()))

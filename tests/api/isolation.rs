@@ -1,6 +1,8 @@
 //! Tenant B tries every tenant-owned endpoint on tenant A's resources: each
 //! answers 404 (never 403), and A's data is unchanged afterwards.
 
+mod installs;
+
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 

@@ -1,10 +1,38 @@
-//! The plug-in catalogue and installs as the request paths use them.
+//! The plug-in catalogue and installs: the core as the request paths use
+//! it here, the HTTP side in the files below.
+
+mod breaker;
+mod calls;
+mod catalogue;
+mod config;
+mod life;
+mod scopes;
+mod upgrade;
 
 use livemall::db::Access;
+use livemall::marketplace::pipeline::ActiveInstall;
 use livemall::marketplace::{installs, pipeline, registry};
+use livemall::plugin_host::CallRequest;
 use livemall_abi::Hook;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use uuid::Uuid;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, spawn_with, Tenant, TestApp, PASSWORD};
+
+/// The configuration schema of the hello plug-in (its README's table).
+pub fn hello_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "percent": {"type": "integer", "minimum": 0, "maximum": 100, "default": 10},
+            "min_quantity": {"type": "integer", "minimum": 1, "default": 3},
+            "order_threshold": {"type": "integer", "minimum": 0, "default": 10000},
+            "order_discount": {"type": "integer", "minimum": 0, "default": 500}
+        },
+        "additionalProperties": false
+    })
+}
 
 pub fn hello_plugin(version: &str) -> registry::NewPlugin {
     registry::NewPlugin {
@@ -13,9 +41,118 @@ pub fn hello_plugin(version: &str) -> registry::NewPlugin {
         description: "quantity and order discounts".into(),
         author: "livemall".into(),
         version: version.into(),
-        config_schema: serde_json::json!({"type": "object"}),
+        config_schema: hello_schema(),
         wasm: std::fs::read("examples/hello-plugin/hello_plugin.wasm").unwrap(),
     }
+}
+
+/// A plug-in from a WAT guest in tests/guests, with an open schema.
+pub fn guest_plugin(slug: &str, guest: &str) -> registry::NewPlugin {
+    registry::NewPlugin {
+        slug: slug.into(),
+        name: slug.into(),
+        description: String::new(),
+        author: "tests".into(),
+        version: "1.0.0".into(),
+        config_schema: json!({"type": "object"}),
+        wasm: wat::parse_file(format!("tests/guests/{guest}.wat")).unwrap(),
+    }
+}
+
+/// The WAT discount plug-in: answers every cart.price with no effects (or WAT10).
+pub fn discount_plugin(version: &str) -> registry::NewPlugin {
+    registry::NewPlugin {
+        slug: "discount".into(),
+        name: "WAT discount".into(),
+        description: "10.00 off with WAT10".into(),
+        author: "livemall".into(),
+        version: version.into(),
+        config_schema: json!({"type": "object", "properties": {"code": {"type": "string", "pattern": "^[A-Z0-9]{3,12}$"}}}),
+        wasm: std::fs::read("examples/wat-plugin/discount.wasm").unwrap(),
+    }
+}
+
+/// A merchant with one store and the hello and discount plug-ins in the catalogue.
+pub struct Market {
+    pub app: TestApp,
+    pub t: Tenant,
+    pub store_id: String,
+}
+
+impl Market {
+    pub async fn open() -> Market {
+        Market::with(spawn_app().await).await
+    }
+
+    pub async fn with(app: TestApp) -> Market {
+        registry::register(&app.state, hello_plugin("1.0.0")).await.unwrap();
+        registry::register(&app.state, discount_plugin("1.0.0")).await.unwrap();
+        let t = app.signup("ann@example.com", "Ann Shop").await;
+        let store = app.create_store(&t.token, "Main", "main").await;
+        let store_id = store["id"].as_str().unwrap().to_string();
+        Market { app, t, store_id }
+    }
+
+    /// `/api/v1/stores/{store}/plugins` followed by `rest`.
+    pub fn path(&self, rest: &str) -> String {
+        format!("/api/v1/stores/{}/plugins{rest}", self.store_id)
+    }
+
+    pub fn store_uuid(&self) -> Uuid {
+        self.store_id.parse().unwrap()
+    }
+
+    /// Installs `slug` through the API and returns the install's view.
+    pub async fn install(&self, slug: &str, config: Value) -> Value {
+        let r = self
+            .app
+            .post(&self.path(""), &self.t.token, json!({"plugin": slug, "config": config}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        r.body
+    }
+
+    /// The store's installs that the pipeline would call for cart.price.
+    pub async fn active(&self) -> Vec<ActiveInstall> {
+        let txn = self.app.db.tenant(self.t.tenant_id, Access::Read).await.unwrap();
+        pipeline::installs_for(&self.app.state, &txn, self.store_uuid(), Hook::CartPrice)
+            .await
+            .unwrap()
+    }
+
+    /// Runs `guest`'s module (any of tests/guests or the discount module)
+    /// and records the result on the install, as checkout does.
+    pub async fn record(&self, install: &ActiveInstall, wasm: &[u8]) {
+        let plugin = self.app.state.host.load(wasm, &Default::default()).unwrap();
+        let request = CallRequest::new(Hook::CartPrice, b"{}".to_vec());
+        let result = self.app.state.host.call(&plugin, &request, &Default::default());
+        pipeline::record_call(&self.app.state, self.t.tenant_id, install, Hook::CartPrice, &result)
+            .await
+            .unwrap();
+    }
+}
+
+/// A platform administrator's access token.
+pub async fn admin_token(app: &TestApp) -> String {
+    livemall::admin::create_admin(&app.db, "root@platform.test", PASSWORD.into())
+        .await
+        .unwrap();
+    let r = app
+        .public_post(
+            "/api/v1/auth/login",
+            json!({"email": "root@platform.test", "password": PASSWORD}),
+        )
+        .await;
+    r.body["access_token"].as_str().unwrap().to_string()
+}
+
+/// An app whose installs keep only `kept` calls, pruned on every call.
+pub async fn app_keeping(kept: u32) -> TestApp {
+    spawn_with(move |s| {
+        s.plugins.calls_kept = kept;
+        s.plugins.calls_prune_every = 1;
+    })
+    .await
 }
 
 #[tokio::test]

@@ -100,31 +100,87 @@ async fn catalog_tables_see_no_rows_without_the_tenant_setting() {
         "collections",
         "collection_products",
     ];
-    assert_confined(&app, a.tenant_id, &tables).await;
+    assert_no_rows_without_tenant(&app, &tables).await;
+    let txn = app.db.tenant(a.tenant_id, livemall::db::Access::Read).await.unwrap();
+    for table in tables {
+        assert_eq!(rows_in(&*txn, table).await, 1, "{table}: the tenant's own row");
+    }
+}
+
+/// Rows of `table` the transaction can see.
+async fn rows_in(txn: &impl ConnectionTrait, table: &str) -> i64 {
+    let sql = format!("SELECT count(*)::bigint AS n FROM {table}");
+    let row = txn
+        .query_one_raw(Statement::from_string(sea_orm::DbBackend::Postgres, sql))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get::<i64>("", "n").unwrap()
+}
+
+/// The application role with no tenant set sees nothing in any of `tables`.
+async fn assert_no_rows_without_tenant(app: &crate::helpers::TestApp, tables: &[&str]) {
+    let txn = app.db.connection().begin().await.unwrap();
+    txn.execute_unprepared("SET LOCAL ROLE livemall_app").await.unwrap();
+    for table in tables {
+        assert_eq!(rows_in(&txn, table).await, 0, "{table}: no tenant set, no rows");
+    }
+    txn.rollback().await.unwrap();
+}
+
+#[tokio::test]
+async fn install_tables_see_only_the_tenants_own_rows() {
+    let m = crate::marketplace::Market::open().await;
+    if m.app.engine != Engine::Postgres {
+        return; // SQLite has no row-level security.
+    }
+    m.install("hello", serde_json::json!({})).await;
+    let active = m.active().await.remove(0);
+    m.record(&active, &std::fs::read("examples/wat-plugin/discount.wasm").unwrap())
+        .await;
+    let b = m.app.signup("bob@example.com", "Bob").await;
+
+    let tables = ["installs", "install_calls"];
+    assert_no_rows_without_tenant(&m.app, &tables).await;
+    for (tenant, expected) in [(m.t.tenant_id, 1), (b.tenant_id, 0)] {
+        let txn = m.app.db.tenant(tenant, livemall::db::Access::Read).await.unwrap();
+        for table in tables {
+            assert_eq!(rows_in(&*txn, table).await, expected, "{table} for {tenant}");
+        }
+    }
+
+    // Tenant B cannot write a call onto A's install, nor change A's install.
+    let txn = m.app.db.tenant(b.tenant_id, livemall::db::Access::Write).await.unwrap();
+    let insert = txn
+        .execute_raw(Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "INSERT INTO install_calls (tenant_id, id, install_id, version_id, hook, outcome, fuel, duration_us, peak_memory, created_at)
+             VALUES ($1, $2, $3, $4, 'cart.price', 'ok', 0, 0, 0, now())",
+            [
+                m.t.tenant_id.into(),
+                uuid::Uuid::now_v7().into(),
+                active.install_id.into(),
+                active.version_id.into(),
+            ],
+        ))
+        .await;
+    assert!(insert.is_err(), "row-level security refuses another tenant's row");
+    drop(txn);
+    let txn = m.app.db.tenant(b.tenant_id, livemall::db::Access::Write).await.unwrap();
+    let update = txn
+        .execute_unprepared("UPDATE installs SET enabled = false")
+        .await
+        .unwrap();
+    assert_eq!(update.rows_affected(), 0);
 }
 
 /// Each table shows the app role no row without a tenant set, and exactly
 /// the tenant's one row with it.
 async fn assert_confined(app: &TestApp, tenant_id: uuid::Uuid, tables: &[&str]) {
-    let count = |table: &str| {
-        Statement::from_string(
-            sea_orm::DbBackend::Postgres,
-            format!("SELECT count(*)::bigint AS n FROM {table}"),
-        )
-    };
-    let txn = app.db.connection().begin().await.unwrap();
-    txn.execute_unprepared("SET LOCAL ROLE livemall_app").await.unwrap();
-    for table in tables {
-        let row = txn.query_one_raw(count(table)).await.unwrap().unwrap();
-        let n = row.try_get::<i64>("", "n").unwrap();
-        assert_eq!(n, 0, "{table}: no tenant set, no rows");
-    }
-    txn.rollback().await.unwrap();
-
+    assert_no_rows_without_tenant(app, tables).await;
     let txn = app.db.tenant(tenant_id, livemall::db::Access::Read).await.unwrap();
     for table in tables {
-        let row = txn.query_one_raw(count(table)).await.unwrap().unwrap();
-        assert_eq!(row.try_get::<i64>("", "n").unwrap(), 1, "{table}: the tenant's own row");
+        assert_eq!(rows_in(&*txn, table).await, 1, "{table}: the tenant's own row");
     }
 }
 
