@@ -58,6 +58,14 @@ impl Application {
             .await
             .context("registering bundled plug-ins")?;
         tracing::info!(count = registered.len(), dir = %bundled.display(), "bundled plug-ins registered");
+        if state.settings.seed_demo() {
+            // The examples give a fresh demo server plug-ins to install.
+            for dir in ["examples/hello-plugin", "examples/wat-plugin"] {
+                registry::register_bundled(&state, std::path::Path::new(dir))
+                    .await
+                    .with_context(|| format!("registering the example plug-ins in {dir}"))?;
+            }
+        }
         let address = format!("{}:{}", state.settings.server.host, state.settings.server.port);
         let listener = TcpListener::bind(&address).with_context(|| format!("binding {address}"))?;
         let port = listener.local_addr().context("reading the bound address")?.port();

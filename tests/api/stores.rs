@@ -236,3 +236,30 @@ async fn demo_data_gives_a_fresh_server_a_storefront_once() {
         .await;
     assert_eq!(taken.code(), "email_taken", "seeding twice creates nothing new");
 }
+
+#[tokio::test]
+async fn the_demo_server_offers_the_example_plug_ins() {
+    let app = crate::helpers::spawn_with(|s| s.demo_data = Some(true)).await;
+    let t = app.signup("ann@example.com", "Ann").await;
+    let catalogue = app.get("/api/v1/plugins", &t.token).await;
+    let slugs: Vec<&str> = catalogue.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["slug"].as_str().unwrap())
+        .collect();
+    assert!(
+        slugs.contains(&"hello_plugin") && slugs.contains(&"discount"),
+        "{slugs:?}"
+    );
+    let store = app.create_store(&t.token, "Main", "main").await;
+    let path = format!("/api/v1/stores/{}/plugins", store["id"].as_str().unwrap());
+    let installed = app
+        .post(
+            &path,
+            &t.token,
+            json!({"plugin": "hello_plugin", "config": {"percent": 20}}),
+        )
+        .await;
+    assert_eq!(installed.status, StatusCode::CREATED, "{}", installed.body);
+}
