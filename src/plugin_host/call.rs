@@ -113,6 +113,12 @@ impl Host {
         if !plugin.handles(request.hook) {
             return Err(refuse(CallError::HookNotExported(request.hook.to_string())));
         }
+        // A plan cannot grant more than the pool's slots hold.
+        let limits = &Limits {
+            memory_bytes: limits.memory_bytes.min(self.config.max_memory_bytes),
+            table_elements: limits.table_elements.min(self.config.max_table_elements),
+            ..*limits
+        };
         let mut store = Store::new(&self.engine, CallState::new(input, limits));
         store.limiter(|state| &mut state.limiter);
         if let Err(e) = store.set_fuel(limits.fuel) {

@@ -204,7 +204,54 @@ fn bytes(n: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(subcommand)]
+        plugin: PluginCommand,
+    }
+
+    #[test]
+    fn run_parses_the_documented_command_line() {
+        let cli = Cli::try_parse_from([
+            "plugin",
+            "run",
+            "p.wasm",
+            "--hook",
+            "cart.price",
+            "--input",
+            "cart.json",
+            "--config",
+            "config.json",
+            "--now-ms",
+            "5",
+            "--fuel",
+            "100",
+            "--deadline-ms",
+            "7",
+        ])
+        .unwrap();
+        let PluginCommand::Run {
+            module,
+            hook,
+            config,
+            now_ms,
+            fuel,
+            deadline_ms,
+            ..
+        } = cli.plugin
+        else {
+            panic!("not run");
+        };
+        assert_eq!(module, PathBuf::from("p.wasm"));
+        assert_eq!(hook, "cart.price");
+        assert_eq!(config, Some(PathBuf::from("config.json")));
+        assert_eq!((now_ms, fuel, deadline_ms), (Some(5), Some(100), Some(7)));
+        assert!(Cli::try_parse_from(["plugin", "new", "coupons", "--dir", "plugins"]).is_ok());
+    }
 
     #[test]
     fn numbers_read_well() {

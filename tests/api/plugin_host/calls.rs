@@ -68,6 +68,16 @@ fn growing_memory_past_the_limit_fails_with_memory_limit() {
 }
 
 #[test]
+fn a_memory_limit_above_the_pool_slot_is_capped_at_the_slot() {
+    let limits = Limits::builder().memory_bytes(1 << 30).build();
+    let failure = failure_of("grow_memory", &limits);
+    assert_eq!(failure.code(), "memory_limit");
+    let slot = host().config().max_memory_bytes;
+    assert!(matches!(failure.error(), CallError::MemoryLimit { limit, .. } if *limit == slot));
+    assert_host_still_serves();
+}
+
+#[test]
 fn growing_a_table_past_the_limit_fails_with_memory_limit() {
     let failure = failure_of("grow_table", &Limits::default());
     assert_eq!(failure.code(), "memory_limit");

@@ -48,6 +48,7 @@ fn a_module_without_the_marker_is_refused() {
 #[test]
 fn a_module_without_memory_is_refused() {
     assert_eq!(refusal_of("no_memory").code(), "missing_memory");
+    assert_host_still_serves();
 }
 
 #[test]
@@ -61,6 +62,7 @@ fn a_hook_export_with_the_wrong_type_is_refused() {
     let error = refusal_of("bad_hook_type");
     assert_eq!(error.code(), "bad_hook_export");
     assert!(error.to_string().contains("cart.price"), "{error}");
+    assert_host_still_serves();
 }
 
 #[test]
