@@ -114,10 +114,12 @@ pub async fn record_call(
             state.breaker.record_success(&install.install_id);
             false
         }
-        Err(failure) => {
+        // Only the plug-in's own faults count; a host problem is not its fault.
+        Err(failure) if failure.error().is_plugin_fault() => {
             let record = FailureRecord::from_failure(failure, Utc::now().timestamp_millis());
             state.breaker.record_failure(&install.install_id, record)
         }
+        Err(_) => false,
     };
     let txn = state.db.tenant(tenant_id, Access::Write).await?;
     install_calls::ActiveModel {

@@ -142,7 +142,8 @@ impl Host {
     }
 
     /// [`Host::call`] on tokio's blocking pool, so a call never stalls the
-    /// async workers (a call may run for the whole deadline).
+    /// async workers (a call may run for the whole deadline). When every pool
+    /// slot is busy it waits for one rather than failing the call.
     pub async fn call_async(
         self: Arc<Self>,
         plugin: Arc<Plugin>,
@@ -150,16 +151,30 @@ impl Host {
         limits: Limits,
     ) -> Result<CallOutcome, CallFailure> {
         let input_bytes = request.input.len();
-        tokio::task::spawn_blocking(move || self.call(&plugin, &request, &limits))
-            .await
-            .unwrap_or_else(|join| {
-                let usage = Usage {
-                    input_bytes,
-                    ..Usage::default()
-                };
-                let error = CallError::Host(format!("call task failed: {join}"));
-                Err(CallFailure::new(error, usage, Vec::new()))
-            })
+        let Ok(permit) = Arc::clone(&self.slots).acquire_owned().await else {
+            let usage = Usage {
+                input_bytes,
+                ..Usage::default()
+            };
+            return Err(CallFailure::new(
+                CallError::Host("the plug-in host is shut down".into()),
+                usage,
+                Vec::new(),
+            ));
+        };
+        tokio::task::spawn_blocking(move || {
+            let _slot = permit;
+            self.call(&plugin, &request, &limits)
+        })
+        .await
+        .unwrap_or_else(|join| {
+            let usage = Usage {
+                input_bytes,
+                ..Usage::default()
+            };
+            let error = CallError::Host(format!("call task failed: {join}"));
+            Err(CallFailure::new(error, usage, Vec::new()))
+        })
     }
 }
 

@@ -21,6 +21,9 @@ pub struct Host {
     linker: Linker<CallState>,
     pub(crate) config: HostConfig,
     cache: Option<ArtifactCache>,
+    /// One permit per pool slot: async callers wait for a free slot instead
+    /// of failing when every instance is busy.
+    pub(crate) slots: Arc<tokio::sync::Semaphore>,
     _ticker: EpochTicker,
 }
 
@@ -90,11 +93,13 @@ impl Host {
             .context("defining the host functions")?;
         let cache = config.cache_dir.clone().map(|dir| ArtifactCache::new(dir, &engine));
         let ticker = EpochTicker::start(&engine, config.epoch_tick).context("starting the epoch ticker")?;
+        let slots = Arc::new(tokio::sync::Semaphore::new(config.slots as usize));
         Ok(Host {
             engine,
             linker,
             config,
             cache,
+            slots,
             _ticker: ticker,
         })
     }
