@@ -46,6 +46,7 @@ pub struct Prepared {
 }
 
 /// What pricing found: the cart, each install's run, and the stacked result.
+#[derive(Clone)]
 pub struct Priced {
     pub cart: Cart,
     pub store: StoreInfo,
