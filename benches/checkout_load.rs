@@ -8,7 +8,7 @@
 //! `LOAD_ENGINE=postgres` (a fresh database on postgres://postgres@127.0.0.1:5432,
 //! dropped at the end). `LOAD_PLUGINS=0..3` (default 3), `LOAD_SECONDS`
 //! per cell (default 10), `LOAD_SHOPPERS` (default 8,32,64),
-//! `LOAD_BASELINE=0` skips the baseline.
+//! `LOAD_BASELINE=0` skips the baseline, `LOAD_POOL` sets the database pool size.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "checkout_load/check.rs"]
@@ -30,6 +30,8 @@ pub struct Config {
     pub seconds: u64,
     pub shoppers: Vec<usize>,
     pub baseline: bool,
+    /// Database pool size; `None` keeps the application's default.
+    pub pool: Option<u32>,
 }
 
 fn env_or(name: &str, default: &str) -> String {
@@ -47,6 +49,7 @@ impl Config {
                 .map(|s| s.trim().parse())
                 .collect::<Result<_, _>>()?,
             baseline: env_or("LOAD_BASELINE", "1") != "0",
+            pool: std::env::var("LOAD_POOL").ok().map(|p| p.parse()).transpose()?,
         })
     }
 }
@@ -121,8 +124,9 @@ async fn main() -> anyhow::Result<()> {
     }
 
     println!();
+    let pool = config.pool.map(|p| format!(" LOAD_POOL={p}")).unwrap_or_default();
     println!(
-        "`LOAD_ENGINE={} LOAD_PLUGINS={} LOAD_SECONDS={} nice cargo bench --bench checkout_load`",
+        "`LOAD_ENGINE={} LOAD_PLUGINS={} LOAD_SECONDS={}{pool} nice cargo bench --bench checkout_load`",
         if config.postgres { "postgres" } else { "sqlite" },
         config.plugins,
         config.seconds

@@ -70,11 +70,16 @@ pub async fn drop_pg_database(name: &str) -> anyhow::Result<()> {
 impl Mall {
     pub async fn open(config: &Config) -> anyhow::Result<Mall> {
         let dir = tempfile::tempdir()?;
-        let mut settings = Settings::default();
-        settings.data_dir = dir.path().to_path_buf();
+        let mut settings = Settings {
+            data_dir: dir.path().to_path_buf(),
+            demo_data: Some(false),
+            ..Settings::default()
+        };
         settings.server.port = 0;
-        settings.demo_data = Some(false);
         settings.plugins.bundled_dir = dir.path().join("no-bundled-plugins");
+        if let Some(pool) = config.pool {
+            settings.database.max_connections = pool;
+        }
         let mut pg_database = None;
         if config.postgres {
             let (name, url) = create_pg_database().await?;
