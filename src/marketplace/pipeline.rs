@@ -89,11 +89,14 @@ pub async fn installs_for(
     Ok(active)
 }
 
-/// Records one call on the install, in its own transaction so that a refused
-/// checkout still keeps it; trips the breaker after repeated failures and
-/// marks the install so every node stops calling it. About one call in
-/// `plugins.calls_prune_every` also trims the install's history to its
-/// newest `plugins.calls_kept` calls.
+/// One plug-in call to record on its install.
+pub struct CallRecord<'a> {
+    pub install: &'a ActiveInstall,
+    pub hook: Hook,
+    pub result: &'a Result<CallOutcome, CallFailure>,
+}
+
+/// Records one call on the install; see [`record_calls`].
 pub async fn record_call(
     state: &AppState,
     tenant_id: Uuid,
@@ -101,64 +104,93 @@ pub async fn record_call(
     hook: Hook,
     result: &Result<CallOutcome, CallFailure>,
 ) -> ApiResult<()> {
-    let (outcome, message, usage): (String, Option<String>, &Usage) = match result {
-        Ok(ok) => ("ok".into(), None, &ok.usage),
-        Err(failure) => (
-            failure.code().into(),
-            Some(failure.error().to_string()),
-            failure.usage(),
-        ),
-    };
-    let tripped = match result {
-        Ok(_) => {
-            state.breaker.record_success(&install.install_id);
-            false
+    record_calls(state, tenant_id, &[CallRecord { install, hook, result }]).await
+}
+
+/// Records calls on their installs, all in one transaction of their own (a
+/// checkout's plug-ins cost one write, not one each) so that a refused
+/// checkout still keeps them; trips the breaker after repeated failures and
+/// marks the install so every node stops calling it. About one call in
+/// `plugins.calls_prune_every` also trims its install's history to the
+/// newest `plugins.calls_kept` calls.
+pub async fn record_calls(state: &AppState, tenant_id: Uuid, calls: &[CallRecord<'_>]) -> ApiResult<()> {
+    if calls.is_empty() {
+        return Ok(());
+    }
+    let mut rows = Vec::with_capacity(calls.len());
+    let mut tripped = Vec::new();
+    for call in calls {
+        let install = call.install;
+        let (outcome, message, usage): (String, Option<String>, &Usage) = match call.result {
+            Ok(ok) => ("ok".into(), None, &ok.usage),
+            Err(failure) => (
+                failure.code().into(),
+                Some(failure.error().to_string()),
+                failure.usage(),
+            ),
+        };
+        let trips = match call.result {
+            Ok(_) => {
+                state.breaker.record_success(&install.install_id);
+                false
+            }
+            // Only the plug-in's own faults count; a host problem is not its fault.
+            Err(failure) if failure.error().is_plugin_fault() => {
+                let record = FailureRecord::from_failure(failure, Utc::now().timestamp_millis());
+                state.breaker.record_failure(&install.install_id, record)
+            }
+            Err(_) => false,
+        };
+        if trips {
+            tripped.push((install.install_id, message.clone().unwrap_or_default()));
         }
-        // Only the plug-in's own faults count; a host problem is not its fault.
-        Err(failure) if failure.error().is_plugin_fault() => {
-            let record = FailureRecord::from_failure(failure, Utc::now().timestamp_millis());
-            state.breaker.record_failure(&install.install_id, record)
-        }
-        Err(_) => false,
-    };
+        rows.push(install_calls::ActiveModel {
+            tenant_id: Set(tenant_id),
+            id: Set(Uuid::now_v7()),
+            install_id: Set(install.install_id),
+            version_id: Set(install.version_id),
+            hook: Set(call.hook.as_str().to_string()),
+            outcome: Set(outcome),
+            message: Set(message),
+            fuel: Set(i64::try_from(usage.fuel_used).unwrap_or(i64::MAX)),
+            duration_us: Set(i64::try_from(usage.duration.as_micros()).unwrap_or(i64::MAX)),
+            peak_memory: Set(i64::try_from(usage.peak_memory_bytes).unwrap_or(i64::MAX)),
+            created_at: Set(Utc::now()),
+        });
+    }
     let txn = state.db.tenant(tenant_id, Access::Write).await?;
-    install_calls::ActiveModel {
-        tenant_id: Set(tenant_id),
-        id: Set(Uuid::now_v7()),
-        install_id: Set(install.install_id),
-        version_id: Set(install.version_id),
-        hook: Set(hook.as_str().to_string()),
-        outcome: Set(outcome),
-        message: Set(message.clone()),
-        fuel: Set(i64::try_from(usage.fuel_used).unwrap_or(i64::MAX)),
-        duration_us: Set(i64::try_from(usage.duration.as_micros()).unwrap_or(i64::MAX)),
-        peak_memory: Set(i64::try_from(usage.peak_memory_bytes).unwrap_or(i64::MAX)),
-        created_at: Set(Utc::now()),
-    }
-    .insert(&*txn)
-    .await?;
+    install_calls::Entity::insert_many(rows)
+        .exec_without_returning(&*txn)
+        .await?;
     let every = state.settings.plugins.calls_prune_every.max(1);
-    if rand::random_ratio(1, every) {
-        prune(&txn, install.install_id, state.settings.plugins.calls_kept).await?;
-    }
-    if tripped {
-        if let Some(row) = installs::Entity::find_by_id((tenant_id, install.install_id))
-            .one(&*txn)
-            .await?
-        {
-            let mut active: installs::ActiveModel = row.into();
-            active.breaker_open = Set(true);
-            active.breaker_reason = Set(Some(format!(
-                "switched off after {} consecutive failures; last: {}",
-                state.settings.plugins.breaker_threshold,
-                message.unwrap_or_default()
-            )));
-            active.updated_at = Set(Utc::now());
-            active.update(&*txn).await?;
+    for call in calls {
+        if rand::random_ratio(1, every) {
+            prune(&txn, call.install.install_id, state.settings.plugins.calls_kept).await?;
         }
-        tracing::warn!(install = %install.install_id, "plug-in install switched off by the circuit breaker");
+    }
+    for (install_id, message) in tripped {
+        switch_off(state, &txn, install_id, &message).await?;
+        tracing::warn!(install = %install_id, "plug-in install switched off by the circuit breaker");
     }
     txn.commit().await?;
+    Ok(())
+}
+
+/// Marks the install switched off by the breaker, with the last failure.
+async fn switch_off(state: &AppState, txn: &TenantTxn, install_id: Uuid, message: &str) -> ApiResult<()> {
+    if let Some(row) = installs::Entity::find_by_id((txn.tenant_id(), install_id))
+        .one(&**txn)
+        .await?
+    {
+        let mut active: installs::ActiveModel = row.into();
+        active.breaker_open = Set(true);
+        active.breaker_reason = Set(Some(format!(
+            "switched off after {} consecutive failures; last: {message}",
+            state.settings.plugins.breaker_threshold,
+        )));
+        active.updated_at = Set(Utc::now());
+        active.update(&**txn).await?;
+    }
     Ok(())
 }
 

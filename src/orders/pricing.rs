@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::db::TenantTxn;
 use crate::entities::stores;
 use crate::error::ApiResult;
-use crate::marketplace::pipeline::{installs_for, record_call, ActiveInstall};
+use crate::marketplace::pipeline::{installs_for, record_calls, ActiveInstall, CallRecord};
 use crate::orders::counters;
 use crate::orders::stacking::{stack, Decision, Stacked};
 use crate::plugin_host::{CallRequest, Limits};
@@ -46,6 +46,7 @@ pub struct Prepared {
 }
 
 /// What pricing found: the cart, each install's run, and the stacked result.
+#[derive(Clone)]
 pub struct Priced {
     pub cart: Cart,
     pub store: StoreInfo,
@@ -121,14 +122,25 @@ pub async fn run(state: &AppState, tenant_id: Uuid, prepared: Prepared) -> ApiRe
         calls.push(host.call_async(Arc::clone(&install.plugin), request, Limits::default()));
     }
     let results = futures_util::future::join_all(calls).await;
+    let records: Vec<CallRecord<'_>> = prepared
+        .installs
+        .iter()
+        .zip(&results)
+        .map(|((install, _), result)| CallRecord {
+            install,
+            hook: Hook::CartPrice,
+            result,
+        })
+        .collect();
+    // Keeping the record must not cost the shopper the order.
+    if let Err(error) = record_calls(state, tenant_id, &records).await {
+        tracing::warn!(store = %prepared.store.id, error = %error, "recording cart.price calls failed");
+    }
+    drop(records);
 
     let mut runs = Vec::with_capacity(results.len());
     let (mut proposals, mut proposed_by, mut rejections, mut claims) = (vec![], vec![], vec![], vec![]);
     for (index, ((install, counters), result)) in prepared.installs.into_iter().zip(results).enumerate() {
-        // Keeping the record must not cost the shopper the order.
-        if let Err(error) = record_call(state, tenant_id, &install, Hook::CartPrice, &result).await {
-            tracing::warn!(install_id = %install.install_id, error = %error, "recording a cart.price call failed");
-        }
         let failure = match result {
             Ok(outcome) => {
                 let effects = outcome.effects;
