@@ -1,58 +1,14 @@
-//! Which effects a hook may return, and the checks that need the call's
-//! context (cart line count). Failures name the offending field.
+//! Which effects a hook may return, checked with the call's context (cart
+//! line count). Failures name the offending field.
 
 use livemall_abi::{Effects, Hook};
 
 /// Checks `effects` returned by `hook`. `cart_lines` is the number of lines
-/// of the cart the hook priced (`None` skips the line-index check).
+/// of the cart the hook priced (`None` skips the line-index check). The rules
+/// live with the contract (`Effects::check`), so the SDK's test helpers apply
+/// exactly the same ones.
 pub fn check_effects(effects: &Effects, hook: Hook, cart_lines: Option<u32>) -> Result<(), String> {
-    let sync_kinds = [
-        ("adjustments", !effects.adjustments.is_empty()),
-        ("reject", effects.reject.is_some()),
-        ("claims", !effects.claims.is_empty()),
-    ];
-    let async_kinds = [
-        ("releases", !effects.releases.is_empty()),
-        ("broadcasts", !effects.broadcasts.is_empty()),
-        ("timers", !effects.timers.is_empty()),
-        ("cancel_timers", !effects.cancel_timers.is_empty()),
-    ];
-    let forbidden = if hook.is_sync() {
-        &async_kinds[..]
-    } else {
-        &sync_kinds[..]
-    };
-    if let Some((field, _)) = forbidden.iter().find(|(_, present)| *present) {
-        return Err(format!("effect `{field}` is not allowed for hook {hook}"));
-    }
-    for (i, adjustment) in effects.adjustments.iter().enumerate() {
-        if let (Some(line), Some(lines)) = (adjustment.line, cart_lines) {
-            if line >= lines {
-                return Err(format!(
-                    "adjustments[{i}].line is {line} but the cart has {lines} line(s)"
-                ));
-            }
-        }
-    }
-    for (i, claim) in effects.claims.iter().enumerate() {
-        if claim.amount == 0 {
-            return Err(format!("claims[{i}].amount must be at least 1"));
-        }
-        if claim.key.is_empty() {
-            return Err(format!("claims[{i}].key is empty"));
-        }
-    }
-    for (i, release) in effects.releases.iter().enumerate() {
-        if release.key.is_empty() {
-            return Err(format!("releases[{i}].key is empty"));
-        }
-    }
-    for (i, timer) in effects.timers.iter().enumerate() {
-        if timer.key.is_empty() {
-            return Err(format!("timers[{i}].key is empty"));
-        }
-    }
-    Ok(())
+    effects.check(hook, cart_lines)
 }
 
 #[cfg(test)]

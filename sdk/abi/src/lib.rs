@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 mod builders;
+mod check;
 pub use builders::ConfigError;
 pub mod limits;
 

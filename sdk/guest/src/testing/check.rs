@@ -13,52 +13,12 @@ pub fn check_effects(input: &Value, effects: &Effects) -> Result<(), String> {
         .and_then(Value::as_str)
         .and_then(Hook::parse)
         .ok_or_else(|| "input has no known hook".to_string())?;
-    let present = [
-        ("adjustments", !effects.adjustments.is_empty(), true),
-        ("reject", effects.reject.is_some(), true),
-        ("claims", !effects.claims.is_empty(), true),
-        ("releases", !effects.releases.is_empty(), false),
-        ("broadcasts", !effects.broadcasts.is_empty(), false),
-        ("timers", !effects.timers.is_empty(), false),
-        ("cancel_timers", !effects.cancel_timers.is_empty(), false),
-    ];
-    for (field, is_present, sync_only) in present {
-        if is_present && sync_only != hook.is_sync() {
-            return Err(format!("effect `{field}` is not allowed for hook {hook}"));
-        }
-    }
     let lines = input
         .pointer("/event/lines")
         .and_then(Value::as_array)
         .map_or(0, Vec::len);
-    for (i, adjustment) in effects.adjustments.iter().enumerate() {
-        if let Some(line) = adjustment.line {
-            if usize::try_from(line).map_or(true, |l| l >= lines) {
-                return Err(format!(
-                    "adjustments[{i}].line is {line} but the cart has {lines} line(s)"
-                ));
-            }
-        }
-    }
-    for (i, claim) in effects.claims.iter().enumerate() {
-        if claim.amount == 0 {
-            return Err(format!("claims[{i}].amount must be at least 1"));
-        }
-        if claim.key.is_empty() {
-            return Err(format!("claims[{i}].key is empty"));
-        }
-    }
-    for (i, release) in effects.releases.iter().enumerate() {
-        if release.key.is_empty() {
-            return Err(format!("releases[{i}].key is empty"));
-        }
-    }
-    for (i, timer) in effects.timers.iter().enumerate() {
-        if timer.key.is_empty() {
-            return Err(format!("timers[{i}].key is empty"));
-        }
-    }
-    Ok(())
+    // The same rules the host applies, from the shared contract crate.
+    effects.check(hook, Some(u32::try_from(lines).unwrap_or(u32::MAX)))
 }
 
 #[cfg(test)]
