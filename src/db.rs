@@ -2,14 +2,16 @@
 //! (the normal case) and platform-wide (sign-up, login, storefront lookup).
 
 use std::ops::Deref;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+    ConnAcquireErr, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
+use tokio::sync::{Mutex, OwnedMutexGuard};
 use uuid::Uuid;
 
 use crate::settings::Settings;
@@ -27,7 +29,14 @@ pub enum Access {
 #[derive(Clone, Debug)]
 pub struct Db {
     conn: DatabaseConnection,
+    /// SQLite has one writer at a time. Queueing writers here, in arrival
+    /// order, replaces SQLite's busy handler, which sleeps and retries (up to
+    /// 100 ms a nap) and so turns contention into long tail latency.
+    writer: Option<Arc<Mutex<()>>>,
 }
+
+/// How long a writer waits for its turn before the request fails with 503.
+const WRITER_WAIT: Duration = Duration::from_secs(10);
 
 impl Db {
     #[tracing::instrument(skip(settings))]
@@ -50,11 +59,12 @@ impl Db {
                     .foreign_keys(true)
             });
         let conn = Database::connect(options).await.context("connecting to the database")?;
-        Ok(Db { conn })
+        Ok(Db::from_connection(conn))
     }
 
     pub fn from_connection(conn: DatabaseConnection) -> Db {
-        Db { conn }
+        let writer = (conn.get_database_backend() == DbBackend::Sqlite).then(|| Arc::new(Mutex::new(())));
+        Db { conn, writer }
     }
 
     pub async fn migrate(&self) -> anyhow::Result<()> {
@@ -87,21 +97,37 @@ impl Db {
             .await
     }
 
+    /// Waits for this process's turn to write to SQLite (no wait elsewhere).
+    async fn writer_turn(&self, access: Access) -> Result<Option<OwnedMutexGuard<()>>, DbErr> {
+        let (Some(writer), Access::Write) = (&self.writer, access) else {
+            return Ok(None);
+        };
+        match tokio::time::timeout(WRITER_WAIT, Arc::clone(writer).lock_owned()).await {
+            Ok(turn) => Ok(Some(turn)),
+            Err(_) => Err(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout)),
+        }
+    }
+
     /// A transaction confined to one tenant. On PostgreSQL it runs as the
     /// application role with `app.tenant_id` set, so row-level security
     /// hides every other tenant's rows even from a query that forgot the filter.
     pub async fn tenant(&self, tenant_id: Uuid, access: Access) -> Result<TenantTxn, DbErr> {
+        let turn = self.writer_turn(access).await?;
         let txn = self.begin(access).await?;
         if self.backend() == DbBackend::Postgres {
-            txn.execute_unprepared(&format!("SET LOCAL ROLE {APP_ROLE}")).await?;
+            // Both settings in one round trip; `is_local` ends them with the transaction.
             txn.execute_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
-                "SELECT set_config('app.tenant_id', $1, true)",
-                [tenant_id.to_string().into()],
+                "SELECT set_config('role', $1, true), set_config('app.tenant_id', $2, true)",
+                [APP_ROLE.into(), tenant_id.to_string().into()],
             ))
             .await?;
         }
-        Ok(TenantTxn { txn, tenant_id })
+        Ok(TenantTxn {
+            txn,
+            tenant_id,
+            _turn: turn,
+        })
     }
 
     /// A platform-wide transaction, for the few operations that happen before
@@ -121,6 +147,8 @@ fn sqlx_sqlite_journal() -> sea_orm::sqlx::sqlite::SqliteJournalMode {
 pub struct TenantTxn {
     txn: DatabaseTransaction,
     tenant_id: Uuid,
+    /// Held until commit or drop; declared after `txn` so it is released after it.
+    _turn: Option<OwnedMutexGuard<()>>,
 }
 
 impl TenantTxn {

@@ -52,6 +52,14 @@ pub enum ApiError {
         detail: String,
         retry_after: u64,
     },
+    /// 503: the server is overloaded (e.g. no database connection came in
+    /// time); retry after `retry_after` seconds.
+    #[error("{detail}")]
+    Unavailable {
+        code: &'static str,
+        detail: String,
+        retry_after: u64,
+    },
     /// 500: a failure inside the server; the cause is logged, never sent.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -119,7 +127,8 @@ impl ApiError {
             | ApiError::Forbidden { code, .. }
             | ApiError::Conflict { code, .. }
             | ApiError::Unprocessable { code, .. }
-            | ApiError::TooManyRequests { code, .. } => code,
+            | ApiError::TooManyRequests { code, .. }
+            | ApiError::Unavailable { code, .. } => code,
             ApiError::NotFound => "not_found",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
@@ -162,6 +171,7 @@ impl ResponseError for ApiError {
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -175,7 +185,7 @@ impl ResponseError for ApiError {
         if let ApiError::Unauthorized { .. } = self {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
-        if let ApiError::TooManyRequests { retry_after, .. } = self {
+        if let ApiError::TooManyRequests { retry_after, .. } | ApiError::Unavailable { retry_after, .. } = self {
             response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
         }
         response.json(self.problem())
@@ -222,6 +232,14 @@ fn collect_field_errors(prefix: &str, errors: &validator::ValidationErrors, out:
 
 impl From<sea_orm::DbErr> for ApiError {
     fn from(err: sea_orm::DbErr) -> Self {
+        if let sea_orm::DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout) = err {
+            tracing::warn!("no database connection came in time");
+            return ApiError::Unavailable {
+                code: "overloaded",
+                detail: "the server is busy; try again shortly".into(),
+                retry_after: 1,
+            };
+        }
         ApiError::Internal(anyhow::Error::new(err).context("database"))
     }
 }
