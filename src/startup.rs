@@ -15,6 +15,7 @@ use crate::auth::tokens::JwtKeys;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::http::{extract, request_id};
+use crate::marketplace::journal::CallJournal;
 use crate::marketplace::modules::Modules;
 use crate::marketplace::registry;
 use crate::openapi::ApiDoc;
@@ -45,6 +46,7 @@ impl Application {
             threshold: settings.plugins.breaker_threshold,
             ..BreakerConfig::default()
         });
+        let calls = CallJournal::start(db.clone(), settings.plugins.calls_kept);
         let state = AppState {
             db,
             settings: Arc::new(settings),
@@ -52,6 +54,7 @@ impl Application {
             host,
             modules: Arc::new(Modules::default()),
             breaker: Arc::new(breaker),
+            calls,
         };
         let bundled = state.settings.plugins.bundled_dir.clone();
         let registered = registry::register_bundled(&state, &bundled)

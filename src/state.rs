@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::auth::tokens::JwtKeys;
 use crate::db::Db;
+use crate::marketplace::journal::CallJournal;
 use crate::marketplace::modules::Modules;
 use crate::plugin_host::{CircuitBreaker, Host};
 use crate::settings::Settings;
@@ -20,4 +21,6 @@ pub struct AppState {
     pub modules: Arc<Modules>,
     /// Installs that keep failing are switched off; keyed by install id.
     pub breaker: Arc<CircuitBreaker<uuid::Uuid>>,
+    /// Plug-in calls on their way to the database.
+    pub calls: CallJournal,
 }

@@ -87,6 +87,7 @@ pub async fn oversell(mall: &Mall) -> anyhow::Result<Check> {
 /// priced without that plug-in.
 pub async fn calls_by_outcome(mall: &Mall) -> anyhow::Result<Vec<(String, i64)>> {
     use livemall::entities::install_calls;
+    mall.state.calls.flush().await;
     let txn = mall.state.db.tenant(mall.tenant_id, Access::Read).await?;
     Ok(install_calls::Entity::find()
         .select_only()

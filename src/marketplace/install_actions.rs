@@ -95,6 +95,8 @@ pub async fn calls(
     filter: web::Query<CallFilter>,
 ) -> ApiResult<HttpResponse> {
     let (store_id, install_id) = path.into_inner();
+    // Calls this node made are still being written; wait for them.
+    state.calls.flush().await;
     let txn = open(&state, &scope, Access::Read, store_id).await?;
     let install = installs::find(&txn, store_id, install_id).await?;
     let mut query = install_calls::Entity::find()

@@ -5,6 +5,7 @@ pub mod catalogue;
 pub mod install_actions;
 pub mod install_api;
 pub mod installs;
+pub mod journal;
 pub mod lifecycle;
 pub mod modules;
 pub mod pipeline;

@@ -15,6 +15,8 @@ use crate::plugin_host::{Host, Limits, Plugin};
 #[derive(Default)]
 pub struct Modules {
     loaded: RwLock<HashMap<Uuid, Arc<Plugin>>>,
+    /// (plug-in slug, version) of a version id; neither ever changes.
+    labels: RwLock<HashMap<Uuid, Arc<(String, String)>>>,
 }
 
 impl Modules {
@@ -45,6 +47,18 @@ impl Modules {
             map.insert(version_id, Arc::clone(&plugin));
         }
         Ok(plugin)
+    }
+
+    /// The plug-in slug and version string of a version, if seen before.
+    pub fn label(&self, version_id: Uuid) -> Option<Arc<(String, String)>> {
+        self.labels.read().ok().and_then(|map| map.get(&version_id).cloned())
+    }
+
+    /// Remembers a version's slug and version string.
+    pub fn remember_label(&self, version_id: Uuid, slug: String, version: String) {
+        if let Ok(mut map) = self.labels.write() {
+            map.insert(version_id, Arc::new((slug, version)));
+        }
     }
 
     fn cached(&self, version_id: Uuid) -> Option<Arc<Plugin>> {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use livemall_abi::Hook;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
 
 use crate::db::{Access, TenantTxn};
@@ -51,16 +51,7 @@ pub async fn installs_for(
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let plugin_ids: Vec<Uuid> = rows.iter().map(|r| r.plugin_id).collect();
-    let version_ids: Vec<Uuid> = rows.iter().map(|r| r.version_id).collect();
-    let slugs: HashMap<Uuid, String> = plugins::Entity::find()
-        .filter(plugins::Column::Id.is_in(plugin_ids))
-        .all(&**txn)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p.slug))
-        .collect();
-    let versions = versions::by_ids(&**txn, &version_ids).await?;
+    remember_labels(state, txn, &rows).await?;
     let mut active = Vec::with_capacity(rows.len());
     for row in rows {
         // The row is the truth: its breaker is closed, so if this node still
@@ -72,21 +63,52 @@ pub async fn installs_for(
         if !plugin.handles(hook) {
             continue;
         }
+        let (plugin_slug, version) = state
+            .modules
+            .label(row.version_id)
+            .map(|label| label.as_ref().clone())
+            .unwrap_or_default();
         active.push(ActiveInstall {
             install_id: row.id,
             plugin_id: row.plugin_id,
-            plugin_slug: slugs.get(&row.plugin_id).cloned().unwrap_or_default(),
+            plugin_slug,
             version_id: row.version_id,
-            version: versions
-                .get(&row.version_id)
-                .map(|v| v.version.clone())
-                .unwrap_or_default(),
+            version,
             priority: row.priority,
             config: row.config,
             plugin,
         });
     }
     Ok(active)
+}
+
+/// Reads the slug and version string of versions this process has not seen
+/// yet (they never change, so each is read once per process).
+async fn remember_labels(state: &AppState, txn: &TenantTxn, rows: &[installs::Model]) -> ApiResult<()> {
+    let missing: Vec<&installs::Model> = rows
+        .iter()
+        .filter(|r| state.modules.label(r.version_id).is_none())
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let slugs: HashMap<Uuid, String> = plugins::Entity::find()
+        .filter(plugins::Column::Id.is_in(missing.iter().map(|r| r.plugin_id)))
+        .all(&**txn)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.slug))
+        .collect();
+    let version_ids: Vec<Uuid> = missing.iter().map(|r| r.version_id).collect();
+    let versions = versions::by_ids(&**txn, &version_ids).await?;
+    for row in missing {
+        if let (Some(slug), Some(version)) = (slugs.get(&row.plugin_id), versions.get(&row.version_id)) {
+            state
+                .modules
+                .remember_label(row.version_id, slug.clone(), version.version.clone());
+        }
+    }
+    Ok(())
 }
 
 /// One plug-in call to record on its install.
@@ -107,10 +129,11 @@ pub async fn record_call(
     record_calls(state, tenant_id, &[CallRecord { install, hook, result }]).await
 }
 
-/// Records calls on their installs, all in one transaction of their own (a
-/// checkout's plug-ins cost one write, not one each) so that a refused
-/// checkout still keeps them; trips the breaker after repeated failures and
-/// marks the install so every node stops calling it. About one call in
+/// Records calls on their installs: the rows go to the process's
+/// [`CallJournal`](super::journal::CallJournal), written in the background,
+/// so that a refused checkout still keeps them without waiting for a write.
+/// Trips the breaker after repeated failures and at once marks the install,
+/// so every node stops calling it. About one call in
 /// `plugins.calls_prune_every` also trims its install's history to the
 /// newest `plugins.calls_kept` calls.
 pub async fn record_calls(state: &AppState, tenant_id: Uuid, calls: &[CallRecord<'_>]) -> ApiResult<()> {
@@ -118,7 +141,9 @@ pub async fn record_calls(state: &AppState, tenant_id: Uuid, calls: &[CallRecord
         return Ok(());
     }
     let mut rows = Vec::with_capacity(calls.len());
+    let mut prune = Vec::new();
     let mut tripped = Vec::new();
+    let every = state.settings.plugins.calls_prune_every.max(1);
     for call in calls {
         let install = call.install;
         let (outcome, message, usage): (String, Option<String>, &Usage) = match call.result {
@@ -144,6 +169,9 @@ pub async fn record_calls(state: &AppState, tenant_id: Uuid, calls: &[CallRecord
         if trips {
             tripped.push((install.install_id, message.clone().unwrap_or_default()));
         }
+        if rand::random_ratio(1, every) {
+            prune.push(install.install_id);
+        }
         rows.push(install_calls::ActiveModel {
             tenant_id: Set(tenant_id),
             id: Set(Uuid::now_v7()),
@@ -158,21 +186,15 @@ pub async fn record_calls(state: &AppState, tenant_id: Uuid, calls: &[CallRecord
             created_at: Set(Utc::now()),
         });
     }
-    let txn = state.db.tenant(tenant_id, Access::Write).await?;
-    install_calls::Entity::insert_many(rows)
-        .exec_without_returning(&*txn)
-        .await?;
-    let every = state.settings.plugins.calls_prune_every.max(1);
-    for call in calls {
-        if rand::random_ratio(1, every) {
-            prune(&txn, call.install.install_id, state.settings.plugins.calls_kept).await?;
+    state.calls.record(tenant_id, rows, prune).await;
+    if !tripped.is_empty() {
+        let txn = state.db.tenant(tenant_id, Access::Write).await?;
+        for (install_id, message) in tripped {
+            switch_off(state, &txn, install_id, &message).await?;
+            tracing::warn!(install = %install_id, "plug-in install switched off by the circuit breaker");
         }
+        txn.commit().await?;
     }
-    for (install_id, message) in tripped {
-        switch_off(state, &txn, install_id, &message).await?;
-        tracing::warn!(install = %install_id, "plug-in install switched off by the circuit breaker");
-    }
-    txn.commit().await?;
     Ok(())
 }
 
@@ -190,31 +212,6 @@ async fn switch_off(state: &AppState, txn: &TenantTxn, install_id: Uuid, message
         )));
         active.updated_at = Set(Utc::now());
         active.update(&**txn).await?;
-    }
-    Ok(())
-}
-
-/// Deletes the install's calls older than its `keep` newest.
-async fn prune(txn: &TenantTxn, install_id: Uuid, keep: u32) -> ApiResult<()> {
-    // The oldest call to keep; ids are UUIDv7, so id order is time order.
-    let cutoff: Option<Uuid> = install_calls::Entity::find()
-        .filter(install_calls::Column::TenantId.eq(txn.tenant_id()))
-        .filter(install_calls::Column::InstallId.eq(install_id))
-        .select_only()
-        .column(install_calls::Column::Id)
-        .order_by_desc(install_calls::Column::Id)
-        .offset(u64::from(keep.max(1) - 1))
-        .limit(1)
-        .into_tuple()
-        .one(&**txn)
-        .await?;
-    if let Some(cutoff) = cutoff {
-        install_calls::Entity::delete_many()
-            .filter(install_calls::Column::TenantId.eq(txn.tenant_id()))
-            .filter(install_calls::Column::InstallId.eq(install_id))
-            .filter(install_calls::Column::Id.lt(cutoff))
-            .exec(&**txn)
-            .await?;
     }
     Ok(())
 }

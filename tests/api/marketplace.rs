@@ -235,6 +235,7 @@ async fn installs_run_in_priority_order_and_a_failing_one_is_switched_off() {
             .await
             .unwrap();
     }
+    app.state.calls.flush().await;
     let txn = app.db.tenant(t.tenant_id, Access::Read).await.unwrap();
     let active = pipeline::installs_for(&app.state, &txn, store_id, Hook::CartPrice)
         .await

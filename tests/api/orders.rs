@@ -117,6 +117,8 @@ impl Mall {
     /// A read transaction in the merchant's tenant.
     pub async fn read(&self) -> livemall::db::TenantTxn {
         let tenant = self.shop.t.tenant_id;
+        // Plug-in calls are recorded in the background.
+        self.shop.app.state.calls.flush().await;
         self.shop.app.db.tenant(tenant, Access::Read).await.unwrap()
     }
 
