@@ -1,8 +1,8 @@
 //! Writing a priced order: its number, the order row, its lines, the applied
 //! adjustments with the plug-in versions that made them, and the claims taken.
 
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel, Set, Statement};
 use uuid::Uuid;
 
 use crate::db::TenantTxn;
@@ -25,40 +25,41 @@ pub struct Taken {
 /// The store's next order number. The counter row is locked until commit, so
 /// numbers are sequential without gaps; callers bump it late to hold it briefly.
 async fn next_number(txn: &TenantTxn, store_id: Uuid) -> ApiResult<i64> {
-    let this_store = || {
-        order_numbers::Entity::update_many()
-            .col_expr(
-                order_numbers::Column::Last,
-                Expr::col(order_numbers::Column::Last).add(1),
-            )
-            .filter(order_numbers::Column::TenantId.eq(txn.tenant_id()))
-            .filter(order_numbers::Column::StoreId.eq(store_id))
-    };
-    if this_store().exec(&**txn).await?.rows_affected == 0 {
-        // The store's first order: create the counter (at 1) unless a concurrent checkout did.
-        let first = order_numbers::ActiveModel {
-            tenant_id: Set(txn.tenant_id()),
-            store_id: Set(store_id),
-            last: Set(1),
-        };
-        let created = order_numbers::Entity::insert(first)
-            .on_conflict(
-                OnConflict::columns([order_numbers::Column::TenantId, order_numbers::Column::StoreId])
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .exec_without_returning(&**txn)
-            .await?;
-        if created == 1 {
-            return Ok(1);
+    let backend = txn.get_database_backend();
+    let tenant_id = txn.tenant_id();
+    // One round trip: bump and read in the same statement (PostgreSQL and SQLite 3.35+).
+    let sql = match backend {
+        DbBackend::Postgres => {
+            "UPDATE order_numbers SET last = last + 1 WHERE tenant_id = $1 AND store_id = $2 RETURNING last"
         }
-        this_store().exec(&**txn).await?;
+        _ => "UPDATE order_numbers SET last = last + 1 WHERE tenant_id = ? AND store_id = ? RETURNING last",
+    };
+    let bump = || Statement::from_sql_and_values(backend, sql, [tenant_id.into(), store_id.into()]);
+    if let Some(row) = txn.query_one_raw(bump()).await? {
+        return Ok(row.try_get_by_index(0)?);
     }
-    let row = order_numbers::Entity::find_by_id((txn.tenant_id(), store_id))
-        .one(&**txn)
+    // The store's first order: create the counter (at 1) unless a concurrent checkout did.
+    let first = order_numbers::ActiveModel {
+        tenant_id: Set(txn.tenant_id()),
+        store_id: Set(store_id),
+        last: Set(1),
+    };
+    let created = order_numbers::Entity::insert(first)
+        .on_conflict(
+            OnConflict::columns([order_numbers::Column::TenantId, order_numbers::Column::StoreId])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(&**txn)
+        .await?;
+    if created == 1 {
+        return Ok(1);
+    }
+    let row = txn
+        .query_one_raw(bump())
         .await?
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("order number row vanished")))?;
-    Ok(row.last)
+    Ok(row.try_get_by_index(0)?)
 }
 
 /// Everything the order row needs besides the pricing.
