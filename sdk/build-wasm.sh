@@ -21,7 +21,8 @@ modules=(
 
 export PATH=/usr/bin:$PATH
 export RUSTC_BOOTSTRAP=1 # cargo 1.65 needs it for -Z sparse-registry
-export RUSTFLAGS="--remap-path-prefix=$root=/livemall --remap-path-prefix=$cargo_home=/cargo --remap-path-prefix=$target=/target"
+# Bulk memory etc. as in a scaffolded plug-in's .cargo/config.toml (RUSTFLAGS replaces that file's flags).
+export RUSTFLAGS="-C target-feature=+bulk-memory,+mutable-globals,+nontrapping-fptoint --remap-path-prefix=$root=/livemall --remap-path-prefix=$cargo_home=/cargo --remap-path-prefix=$target=/target"
 export CARGO_TARGET_DIR=$target
 export RUSTC_WORKSPACE_WRAPPER=$root/sdk/stable-rustc.sh
 

@@ -26,6 +26,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("event.json", include_str!("scaffold/event.json")),
     ("config.json", include_str!("scaffold/config.json")),
     (".gitignore", include_str!("scaffold/gitignore.tmpl")),
+    (".cargo/config.toml", include_str!("scaffold/cargo-config.toml")),
 ];
 
 /// Creates the plug-in `name` in `dir/name` and returns that folder.

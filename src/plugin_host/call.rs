@@ -181,8 +181,12 @@ impl Host {
 /// Instantiates (running any start function) and calls the hook.
 fn run(plugin: &Plugin, hook: Hook, store: &mut Store<CallState>) -> wasmtime::Result<i32> {
     let instance = plugin.pre.instantiate(&mut *store)?;
-    let func = instance.get_typed_func::<(), i32>(&mut *store, hook.as_str())?;
-    func.call(&mut *store, ())
+    let func = plugin
+        .export(hook)
+        .and_then(|export| instance.get_module_export(&mut *store, export))
+        .and_then(wasmtime::Extern::into_func)
+        .ok_or_else(|| wasmtime::format_err!("hook `{hook}` is not an exported function"))?;
+    func.typed::<(), i32>(&*store)?.call(&mut *store, ())
 }
 
 fn usage(store: &Store<CallState>, limits: &Limits, started: Instant) -> Usage {

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::Context;
 use livemall_abi::Hook;
 use sha2::{Digest, Sha256};
-use wasmtime::{Engine, InstancePre, Linker, Module};
+use wasmtime::{Engine, InstancePre, Linker, Module, ModuleExport};
 
 use super::cache::ArtifactCache;
 use super::engine::{build_engine, EpochTicker, HostConfig};
@@ -46,6 +46,8 @@ pub enum ArtifactSource {
 pub struct Plugin {
     pub(crate) pre: InstancePre<CallState>,
     hooks: Vec<Hook>,
+    /// Each hook's export, resolved once so a call skips the name lookup.
+    exports: Vec<ModuleExport>,
     sha256: String,
     source: ArtifactSource,
 }
@@ -68,6 +70,11 @@ impl Plugin {
     /// Whether the module exports `hook`.
     pub fn handles(&self, hook: Hook) -> bool {
         self.hooks.contains(&hook)
+    }
+    /// The export behind `hook`, if the module has it.
+    pub(crate) fn export(&self, hook: Hook) -> Option<&ModuleExport> {
+        let index = self.hooks.iter().position(|h| *h == hook)?;
+        self.exports.get(index)
     }
     /// Hex sha256 of the module bytes.
     pub fn sha256(&self) -> &str {
@@ -148,9 +155,15 @@ impl Host {
             .linker
             .instantiate_pre(&module)
             .map_err(|e| LoadError::Compile(format!("{e:#}")))?;
+        let exports = hooks
+            .iter()
+            .map(|hook| module.get_export_index(hook.as_str()))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| LoadError::Compile("a hook export vanished after validation".into()))?;
         Ok(Plugin {
             pre,
             hooks,
+            exports,
             sha256,
             source,
         })

@@ -423,13 +423,13 @@ pub struct Adjustment {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// Discount class used by the stacking rules, e.g. `coupon`, `flash_deal`, `live_price`.
-    #[serde(default = "default_class")]
+    #[serde(default = "default_class", skip_serializing_if = "is_default_class")]
     pub class: String,
     /// Lower runs first (default 100).
-    #[serde(default = "default_priority")]
+    #[serde(default = "default_priority", skip_serializing_if = "is_default_priority")]
     pub priority: i32,
     /// When applied, no other adjustment applies to the same target.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_false")]
     pub exclusive: bool,
     /// Classes this adjustment may stack with; empty means any.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -442,6 +442,19 @@ fn default_class() -> String {
 
 fn default_priority() -> i32 {
     100
+}
+
+// Defaults are left out of the JSON: less for the guest to write and the host to read.
+fn is_default_class(class: &str) -> bool {
+    class == "discount"
+}
+
+fn is_default_priority(priority: &i32) -> bool {
+    *priority == 100
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 /// The order is refused with this message.

@@ -19,7 +19,13 @@ pub const STATUS_OUTPUT_FAILED: i32 = 3;
 /// The [`hooks!`](crate::hooks) macro calls this; plug-ins rarely need it.
 pub fn run<E: DeserializeOwned>(handler: Handler<E>) -> i32 {
     let bytes = host::input();
-    let input: Input<E> = match serde_json::from_slice(&bytes) {
+    // One UTF-8 check of the whole input: serde_json then trusts its strings,
+    // instead of checking each one again (a tenth of a call's instructions).
+    let text = match core::str::from_utf8(&bytes) {
+        Ok(text) => text,
+        Err(e) => return fail(STATUS_BAD_INPUT, &format!("input is not UTF-8: {e}")),
+    };
+    let input: Input<E> = match serde_json::from_str(text) {
         Ok(input) => input,
         Err(e) => return fail(STATUS_BAD_INPUT, &format!("input does not parse: {e}")),
     };
