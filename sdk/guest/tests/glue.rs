@@ -190,8 +190,8 @@ fn builders_write_the_documented_json() {
         serde_json::to_value(&effects).unwrap(),
         json!({
             "adjustments": [
-                {"line": 1, "amount": -250, "label": "10% off", "class": "discount",
-                 "priority": 100, "exclusive": false},
+                // Defaults (class "discount", priority 100, not exclusive) are left out.
+                {"line": 1, "amount": -250, "label": "10% off"},
                 {"amount": -500, "label": "SPRING", "code": "SPRING", "class": "coupon",
                  "priority": 50, "exclusive": true, "combines_with": ["live_price"]}
             ],
