@@ -14,6 +14,15 @@ use serde_json::{json, Value};
 use crate::helpers::{spawn_with, Reply};
 use crate::orders::Mall;
 
+/// The big races run one at a time, and each keeps [`IN_FLIGHT`] shoppers
+/// in flight rather than all at once: on a loaded machine hundreds of
+/// simultaneous requests queue for the test's 8 database connections past
+/// the pool's 10 s acquire timeout, which tests the pool, not the plug-ins.
+pub static RACES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Shoppers in flight at once during a race.
+pub const IN_FLIGHT: usize = 64;
+
 /// Where the committed modules and manifests are.
 pub const DIST: &str = "plugins/dist";
 

@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::{applied_by, count, install, mall, statuses};
+use super::{applied_by, count, install, mall, statuses, RACES};
 
 fn spring(extra: Value) -> Value {
     let mut campaign = json!({"id": "spring", "codes": ["SPRING"], "discount": "percentage", "percent": 10});
@@ -51,6 +51,7 @@ async fn the_readme_spring_code_takes_ten_percent_off_the_line() {
 
 #[tokio::test]
 async fn a_code_limited_to_ten_uses_is_used_exactly_ten_times_by_fifty_concurrent_checkouts() {
+    let _one_race_at_a_time = RACES.lock().await;
     let mall = mall(1000, 10).await;
     let id: Uuid = install(&mall, "coupons", spring(json!({"usage_limit": 10})), 100)
         .await

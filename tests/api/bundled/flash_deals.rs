@@ -1,12 +1,12 @@
 //! Flash deals: exactly the stated quantity at the deal price, under a race
 //! of hundreds of shoppers, and units given back by a cancel.
 
-use futures_util::future::join_all;
+use futures_util::StreamExt;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::{applied_by, count, install, mall, statuses};
+use super::{applied_by, count, install, mall, statuses, IN_FLIGHT, RACES};
 use crate::orders::Mall;
 
 /// A deal of `quantity` lamps at 29.00 in a window around now.
@@ -19,7 +19,7 @@ fn lamp_deal(quantity: u64, extra: Value) -> Value {
     json!({"deals": [deal]})
 }
 
-/// `n` different shoppers order one lamp each, all at once.
+/// `n` different shoppers order one lamp each, [`IN_FLIGHT`] at a time.
 async fn race(mall: &Mall, n: usize) -> Vec<crate::helpers::Reply> {
     let bodies: Vec<(String, Value)> = (0..n)
         .map(|i| {
@@ -27,12 +27,11 @@ async fn race(mall: &Mall, n: usize) -> Vec<crate::helpers::Reply> {
             (Uuid::new_v4().to_string(), body)
         })
         .collect();
-    join_all(
-        bodies
-            .into_iter()
-            .map(|(key, body)| async move { mall.checkout(&key, body).await }),
-    )
-    .await
+    futures_util::stream::iter(bodies)
+        .map(|(key, body)| async move { mall.checkout(&key, body).await })
+        .buffer_unordered(IN_FLIGHT)
+        .collect()
+        .await
 }
 
 fn at_deal_price(replies: &[crate::helpers::Reply]) -> usize {
@@ -44,6 +43,7 @@ fn at_deal_price(replies: &[crate::helpers::Reply]) -> usize {
 
 #[tokio::test]
 async fn five_hundred_shoppers_race_for_a_hundred_deal_units_and_exactly_a_hundred_are_sold_at_the_deal_price() {
+    let _one_race_at_a_time = RACES.lock().await;
     let mall = mall(1000, 10).await;
     let id = install(
         &mall,
@@ -88,6 +88,7 @@ async fn five_hundred_shoppers_race_for_a_hundred_deal_units_and_exactly_a_hundr
 
 #[tokio::test]
 async fn after_the_deal_sells_out_shoppers_pay_the_regular_price_when_so_configured() {
+    let _one_race_at_a_time = RACES.lock().await;
     let mall = mall(1000, 10).await;
     install(&mall, "flash-deals", lamp_deal(100, json!({})), 10).await;
     let replies = race(&mall, 500).await;
