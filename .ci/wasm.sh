@@ -74,7 +74,8 @@ plugin=$work/ci-scaffold-check
 echo "scaffolded module: $(stat -c %s "$guest_target/wasm32-unknown-unknown/release/ci_scaffold_check.wasm") bytes"
 
 step "module sizes"
-for module in examples/hello-plugin/hello_plugin.wasm examples/wat-plugin/discount.wasm; do
+for module in examples/hello-plugin/hello_plugin.wasm examples/wat-plugin/discount.wasm \
+  plugins/dist/coupons.wasm plugins/dist/countdown.wasm plugins/dist/flash-deals.wasm; do
   printf '%8d  %s\n' "$(stat -c %s "$root/$module")" "$module"
 done
 echo "wasm guests: ok"

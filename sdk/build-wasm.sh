@@ -17,6 +17,9 @@ check=false
 # package -> module path in the repository (bundled plug-ins go to plugins/dist/).
 modules=(
   "hello-plugin examples/hello-plugin/hello_plugin.wasm"
+  "coupons plugins/dist/coupons.wasm"
+  "countdown plugins/dist/countdown.wasm"
+  "flash-deals plugins/dist/flash-deals.wasm"
 )
 
 export PATH=/usr/bin:$PATH
