@@ -21,7 +21,7 @@ use crate::openapi::ApiDoc;
 use crate::plugin_host::{BreakerConfig, CircuitBreaker, Host, HostConfig};
 use crate::settings::Settings;
 use crate::state::AppState;
-use crate::{auth, catalog, health, marketplace, orders, tenancy};
+use crate::{auth, catalog, events, health, live, marketplace, orders, tenancy};
 
 pub struct Application {
     port: u16,
@@ -45,6 +45,8 @@ impl Application {
             threshold: settings.plugins.breaker_threshold,
             ..BreakerConfig::default()
         });
+        let feed_poll = std::time::Duration::from_millis(settings.live.feed_poll_ms.max(1));
+        let hub = Arc::new(live::Hub::new(db.clone(), feed_poll));
         let state = AppState {
             db,
             settings: Arc::new(settings),
@@ -52,6 +54,8 @@ impl Application {
             host,
             modules: Arc::new(Modules::default()),
             breaker: Arc::new(breaker),
+            live: hub,
+            events: Arc::default(),
         };
         let bundled = state.settings.plugins.bundled_dir.clone();
         let registered = registry::register_bundled(&state, &bundled)
@@ -65,6 +69,10 @@ impl Application {
                     .await
                     .with_context(|| format!("registering the example plug-ins in {dir}"))?;
             }
+        }
+        events::notify::spawn_listener(state.clone());
+        if state.settings.events.dispatcher {
+            events::dispatcher::spawn(state.clone());
         }
         let address = format!("{}:{}", state.settings.server.host, state.settings.server.port);
         let listener = TcpListener::bind(&address).with_context(|| format!("binding {address}"))?;
@@ -117,7 +125,9 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
                     .configure(tenancy::routes)
                     .configure(catalog::routes)
                     .configure(orders::routes)
-                    .configure(marketplace::routes),
+                    .configure(marketplace::routes)
+                    .configure(live::routes)
+                    .configure(events::routes),
             )
             .default_service(web::to(not_found))
     })

@@ -20,4 +20,8 @@ pub struct AppState {
     pub modules: Arc<Modules>,
     /// Installs that keep failing are switched off; keyed by install id.
     pub breaker: Arc<CircuitBreaker<uuid::Uuid>>,
+    /// Fan-out of live feeds to this process's viewers.
+    pub live: Arc<crate::live::Hub>,
+    /// Wakes this process's event dispatcher.
+    pub events: Arc<crate::events::Wake>,
 }
