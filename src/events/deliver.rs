@@ -37,60 +37,62 @@ struct Job {
 }
 
 /// Delivers up to `events.batch` due deliveries of the tenant; returns how many were tried.
+///
+/// The claimed rows are the heads of their lanes; holding a head's lock
+/// owns its lane, so the lane's next deliveries follow in the same
+/// transaction, in event order, until one fails. Lanes advance side by side:
+/// each step calls the next delivery of every lane at once.
 pub async fn deliver_due(state: &AppState, tenant_id: Uuid) -> ApiResult<usize> {
     let txn = state.db.tenant(tenant_id, Access::Write).await?;
-    let due = claim(state, &txn).await?;
-    if due.is_empty() {
+    let heads = claim(state, &txn).await?;
+    if heads.is_empty() {
         return Ok(0);
     }
-    let mut jobs = Vec::with_capacity(due.len());
-    for row in due {
-        jobs.push(prepare(state, &txn, row).await?);
+    let mut lanes = Vec::with_capacity(heads.len());
+    for head in heads {
+        lanes.push(lane(state, &txn, head).await?.into_iter());
     }
-    let calls = jobs.iter().map(|job| {
-        let host = Arc::clone(&state.host);
-        let hook = Hook::parse(&job.row.hook);
-        let install = job.install.clone();
-        let input = job.input.clone();
-        async move {
-            match (install, hook) {
-                (Some(install), Some(hook)) => Some(
-                    host.call_async(install.plugin, CallRequest::new(hook, input), Limits::default())
-                        .await,
-                ),
-                _ => None,
+    let mut done: Vec<(Job, Option<Result<CallOutcome, CallFailure>>)> = Vec::new();
+    let mut applied = Applied::default();
+    let mut open: Vec<usize> = (0..lanes.len()).collect();
+    while !open.is_empty() {
+        let mut step = Vec::with_capacity(open.len());
+        for &i in &open {
+            if let Some(row) = lanes[i].next() {
+                step.push((i, prepare(state, &txn, row).await?));
             }
         }
-    });
-    let results: Vec<Option<Result<CallOutcome, CallFailure>>> = futures_util::future::join_all(calls).await;
-    let mut applied = Applied::default();
-    for (job, result) in jobs.iter().zip(&results) {
-        let outcome = match result {
-            Some(Ok(ok)) => {
-                let customer = job.customer.as_deref();
-                apply(
-                    state,
-                    &txn,
-                    &job.row,
-                    &ok.effects,
-                    customer,
-                    job.default_stream,
-                    &mut applied,
-                )
-                .await?;
-                Ok(())
-            }
-            Some(Err(failure)) => Err(format!("{}: {}", failure.code(), failure.error())),
-            None => Err("the install is switched off or removed".to_string()),
-        };
-        settle(state, &txn, &job.row, outcome).await?;
+        let results = futures_util::future::join_all(step.iter().map(|(_, job)| call(state, job))).await;
+        open.clear();
+        for ((i, job), result) in step.into_iter().zip(results) {
+            let outcome = match &result {
+                Some(Ok(ok)) => {
+                    let customer = job.customer.as_deref();
+                    apply(
+                        state,
+                        &txn,
+                        &job.row,
+                        &ok.effects,
+                        customer,
+                        job.default_stream,
+                        &mut applied,
+                    )
+                    .await?;
+                    open.push(i);
+                    Ok(())
+                }
+                Some(Err(failure)) => Err(format!("{}: {}", failure.code(), failure.error())),
+                None => Err("the install is switched off or removed".to_string()),
+            };
+            settle(state, &txn, &job.row, outcome).await?;
+            done.push((job, result));
+        }
     }
-    let tried = jobs.len();
+    let tried = done.len();
     txn.commit().await?;
     applied.announce(state);
-    let records: Vec<CallRecord<'_>> = jobs
+    let records: Vec<CallRecord<'_>> = done
         .iter()
-        .zip(&results)
         .filter_map(|(job, result)| {
             let install = job.install.as_ref()?;
             let result = result.as_ref()?;
@@ -105,6 +107,38 @@ pub async fn deliver_due(state: &AppState, tenant_id: Uuid) -> ApiResult<usize> 
         tracing::warn!(error = %error, "recording async hook calls failed");
     }
     Ok(tried)
+}
+
+/// Calls the job's hook; `None` when the install cannot be called.
+async fn call(state: &AppState, job: &Job) -> Option<Result<CallOutcome, CallFailure>> {
+    let install = job.install.as_ref()?;
+    let hook = Hook::parse(&job.row.hook)?;
+    let request = CallRequest::new(hook, job.input.clone());
+    let host = Arc::clone(&state.host);
+    Some(
+        host.call_async(Arc::clone(&install.plugin), request, Limits::default())
+            .await,
+    )
+}
+
+/// The head and the open deliveries after it in its lane, in event order,
+/// up to the first that is not due yet and at most `events.batch`.
+async fn lane(state: &AppState, txn: &TenantTxn, head: rows::Model) -> ApiResult<Vec<rows::Model>> {
+    let followers = rows::Entity::find()
+        .filter(rows::Column::TenantId.eq(txn.tenant_id()))
+        .filter(rows::Column::InstallId.eq(head.install_id))
+        .filter(rows::Column::Lane.eq(head.lane))
+        .filter(rows::Column::Status.is_in(OPEN))
+        .filter(rows::Column::EventId.gt(head.event_id))
+        .order_by_asc(rows::Column::EventId)
+        .limit(state.settings.events.batch.saturating_sub(1))
+        .lock(LockType::Update)
+        .all(&**txn)
+        .await?;
+    let now = Utc::now();
+    let mut lane = vec![head];
+    lane.extend(followers.into_iter().take_while(|r| r.next_attempt_at <= now));
+    Ok(lane)
 }
 
 async fn claim(state: &AppState, txn: &TenantTxn) -> ApiResult<Vec<rows::Model>> {
