@@ -11,6 +11,7 @@ pub mod error;
 pub mod events;
 pub mod health;
 pub mod http;
+pub mod live;
 pub mod marketplace;
 pub mod money;
 pub mod openapi;

@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{auth, catalog, health, marketplace, orders, tenancy};
+use crate::{auth, catalog, events, health, live, marketplace, orders, tenancy};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -33,6 +33,9 @@ use crate::{auth, catalog, health, marketplace, orders, tenancy};
         marketplace::install_api::create, marketplace::install_api::list, marketplace::install_api::get,
         marketplace::install_api::update, marketplace::install_api::remove,
         marketplace::install_actions::enable, marketplace::install_actions::upgrade, marketplace::install_actions::calls,
+        live::streams::create, live::streams::list, live::streams::get, live::streams::start, live::streams::end,
+        live::reports::viewers, live::reports::comment, live::pins::pin, live::pins::unpin, live::stats::stats,
+        live::sse::events, events::api::list, events::api::replay,
     ),
     components(schemas(crate::error::Problem)),
     modifiers(&BearerAuth, &ApiPrefix),

@@ -15,6 +15,8 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub log: LogSettings,
     pub plugins: PluginSettings,
+    pub live: LiveSettings,
+    pub events: EventSettings,
     /// Where the embedded database, signing key and module cache live.
     pub data_dir: PathBuf,
     /// Seed a demo tenant and store on start; unset means "only on the
@@ -81,6 +83,30 @@ pub struct PluginSettings {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LiveSettings {
+    /// Products pinned in one stream at once.
+    pub max_pins: usize,
+    /// Feed events kept per stream for `Last-Event-ID` replay.
+    pub feed_window: i64,
+    /// How often a stream's fan-out task looks for events written by other processes.
+    pub feed_poll_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EventSettings {
+    /// Run the dispatcher and the timers in this process.
+    pub dispatcher: bool,
+    /// How often the dispatcher looks for work when nothing woke it.
+    pub poll_ms: u64,
+    /// Deliveries handled per transaction.
+    pub batch: u64,
+    /// Tries before a delivery is dead.
+    pub max_attempts: i32,
+    /// Wait before the first retry; doubled for each later one.
+    pub backoff_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LogSettings {
     /// `json` or `pretty`.
     pub format: String,
@@ -126,6 +152,19 @@ impl Default for Settings {
                 // Pruning reads ~calls_kept index entries; doing it on 1 call in 32 keeps that
                 // off most checkouts while an install stays within a few dozen rows of the bound.
                 calls_prune_every: 32,
+            },
+            live: LiveSettings {
+                max_pins: 3,
+                feed_window: 1_000,
+                feed_poll_ms: 250,
+            },
+            events: EventSettings {
+                dispatcher: true,
+                poll_ms: 250,
+                batch: 64,
+                max_attempts: 6,
+                // 1 s, 2 s, 4 s, 8 s, 16 s: a plug-in gets about half a minute to recover.
+                backoff_ms: 1_000,
             },
             data_dir: PathBuf::from("data"),
             demo_data: None,

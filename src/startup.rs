@@ -22,7 +22,7 @@ use crate::openapi::ApiDoc;
 use crate::plugin_host::{BreakerConfig, CircuitBreaker, Host, HostConfig};
 use crate::settings::Settings;
 use crate::state::AppState;
-use crate::{auth, catalog, health, marketplace, orders, tenancy};
+use crate::{auth, catalog, events, health, live, marketplace, orders, tenancy};
 
 pub struct Application {
     port: u16,
@@ -47,6 +47,8 @@ impl Application {
             ..BreakerConfig::default()
         });
         let calls = CallJournal::start(db.clone(), settings.plugins.calls_kept);
+        let feed_poll = std::time::Duration::from_millis(settings.live.feed_poll_ms.max(1));
+        let hub = Arc::new(live::Hub::new(db.clone(), feed_poll));
         let state = AppState {
             db,
             settings: Arc::new(settings),
@@ -55,6 +57,8 @@ impl Application {
             modules: Arc::new(Modules::default()),
             breaker: Arc::new(breaker),
             calls,
+            live: hub,
+            events: Arc::default(),
         };
         let bundled = state.settings.plugins.bundled_dir.clone();
         let registered = registry::register_bundled(&state, &bundled)
@@ -68,6 +72,10 @@ impl Application {
                     .await
                     .with_context(|| format!("registering the example plug-ins in {dir}"))?;
             }
+        }
+        events::notify::spawn_listener(state.clone());
+        if state.settings.events.dispatcher {
+            events::dispatcher::spawn(state.clone());
         }
         let address = format!("{}:{}", state.settings.server.host, state.settings.server.port);
         let listener = TcpListener::bind(&address).with_context(|| format!("binding {address}"))?;
@@ -120,7 +128,9 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
                     .configure(tenancy::routes)
                     .configure(catalog::routes)
                     .configure(orders::routes)
-                    .configure(marketplace::routes),
+                    .configure(marketplace::routes)
+                    .configure(live::routes)
+                    .configure(events::routes),
             )
             .default_service(web::to(not_found))
     })

@@ -23,4 +23,8 @@ pub struct AppState {
     pub breaker: Arc<CircuitBreaker<uuid::Uuid>>,
     /// Plug-in calls on their way to the database.
     pub calls: CallJournal,
+    /// Fan-out of live feeds to this process's viewers.
+    pub live: Arc<crate::live::Hub>,
+    /// Wakes this process's event dispatcher.
+    pub events: Arc<crate::events::Wake>,
 }

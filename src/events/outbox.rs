@@ -1,5 +1,6 @@
 //! The transactional outbox: an event is a row written with the change it
-//! reports, so it exists exactly when the change committed.
+//! reports, so it exists exactly when the change committed. On PostgreSQL
+//! the commit also wakes every process's dispatcher.
 
 use chrono::Utc;
 use sea_orm::{EntityTrait, Set};
@@ -25,5 +26,6 @@ pub async fn write(txn: &TenantTxn, topic: &str, aggregate_id: Uuid, payload: &i
     })
     .exec_without_returning(&**txn)
     .await?;
+    super::notify::notify(txn, super::notify::EVENTS, "").await?;
     Ok(id)
 }

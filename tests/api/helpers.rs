@@ -76,16 +76,7 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     }];
     let engine = engine();
     if engine == Engine::Postgres {
-        let name = format!("livemall_test_{}", Uuid::new_v4().simple());
-        let admin = Database::connect(pg_base()).await.unwrap();
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE {name}"))
-            .await
-            .unwrap();
-        admin.close().await.unwrap();
-        let base = pg_base();
-        let root = base.rsplit_once('/').map(|(r, _)| r.to_string()).unwrap();
-        settings.database.url = format!("{root}/{name}");
+        settings.database.url = pg_database().await;
     }
     configure(&mut settings);
     let app = Application::build(settings).await.unwrap();
@@ -228,4 +219,27 @@ async fn into_reply(resp: reqwest::Response) -> Reply {
         serde_json::from_slice(&bytes).unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into_owned()))
     };
     Reply { status, headers, body }
+}
+
+/// A URL of a new, empty database of the engine under test: a PostgreSQL
+/// database of its own, or a SQLite file in `dir`.
+pub async fn fresh_database_url(dir: &std::path::Path) -> String {
+    match engine() {
+        Engine::Sqlite => format!("sqlite://{}?mode=rwc", dir.join("livemall.db").display()),
+        Engine::Postgres => pg_database().await,
+    }
+}
+
+/// Creates a PostgreSQL database for one test and returns its URL.
+async fn pg_database() -> String {
+    let name = format!("livemall_test_{}", Uuid::new_v4().simple());
+    let admin = Database::connect(pg_base()).await.unwrap();
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    admin.close().await.unwrap();
+    let base = pg_base();
+    let root = base.rsplit_once('/').map(|(r, _)| r.to_string()).unwrap();
+    format!("{root}/{name}")
 }

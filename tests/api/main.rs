@@ -9,6 +9,7 @@ mod catalog;
 mod health;
 mod helpers;
 mod isolation;
+mod live;
 mod marketplace;
 mod orders;
 mod plugin_host;

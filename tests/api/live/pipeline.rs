@@ -1,0 +1,154 @@
+//! The outbox dispatcher: deliveries to subscribed installs, effects,
+//! retries, the dead letter and its replay.
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use super::{Sse, Studio};
+
+fn statuses(items: &[Value]) -> Vec<String> {
+    items
+        .iter()
+        .map(|d| d["status"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn stream_events_reach_subscribed_installs_and_their_broadcasts_reach_viewers() {
+    let s = Studio::open().await;
+    let config = json!({"stream.comment": {"broadcasts": [{"kind": "banner", "data": {"text": "thanks!"}}]}});
+    let install = s.install("async_effects", "echo", config).await;
+    // A plug-in without async hooks gets no deliveries.
+    let pricing_only = s.install("config_effects", "pricing", json!({})).await;
+    let id = s.live_stream().await;
+    let mut viewer = Sse::connect(&s.app.address, &s.feed(&id), None).await;
+    s.post(
+        &format!("/streams/{id}/comments"),
+        json!({"author": "mika", "text": "hi"}),
+    )
+    .await;
+    let banner = viewer.next_of("banner").await;
+    assert_eq!(banner.data, json!({"text": "thanks!"}));
+
+    let items = s
+        .wait_deliveries(install, |d| {
+            d.len() == 2 && statuses(d).iter().all(|s| s == "delivered")
+        })
+        .await;
+    let hooks: Vec<&str> = items.iter().map(|d| d["hook"].as_str().unwrap()).collect();
+    assert_eq!(hooks, ["stream.comment", "stream.started"], "newest first");
+    assert_eq!(items[0]["attempts"], 1);
+    assert!(items[0]["event_id"].is_string());
+    assert!(s.deliveries(pricing_only, None).await.is_empty());
+    let delivered = s.deliveries(install, Some("delivered")).await;
+    assert_eq!(delivered.len(), 2);
+    let r = s.get(&format!("/plugins/{install}/deliveries?status=lost")).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_query")
+    );
+}
+
+#[tokio::test]
+async fn a_failing_hook_is_retried_then_dead_and_a_replay_delivers_it() {
+    let s = Studio::open().await;
+    let install = s
+        .install("async_effects", "flaky", json!({"stream.started": "fail"}))
+        .await;
+    s.live_stream().await;
+    let items = s.wait_deliveries(install, |d| statuses(d) == ["dead"]).await;
+    assert_eq!(items[0]["attempts"], 3, "max_attempts tries");
+    assert!(
+        items[0]["last_error"].as_str().unwrap().starts_with("guest_error"),
+        "{}",
+        items[0]
+    );
+    assert!(items[0]["next_attempt_at"].is_null());
+
+    // The merchant fixes the configuration and replays the dead delivery.
+    let path = s.path(&format!("/plugins/{install}"));
+    let r = s.app.patch(&path, &s.t.token, json!({"config": {}})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let delivery = items[0]["id"].as_str().unwrap();
+    let r = s
+        .post(&format!("/plugins/{install}/deliveries/{delivery}/replay"), json!({}))
+        .await;
+    assert_eq!((r.status, r.body["status"].as_str()), (StatusCode::OK, Some("pending")));
+    let items = s.wait_deliveries(install, |d| statuses(d) == ["delivered"]).await;
+    assert_eq!(items[0]["attempts"], 1);
+    let r = s
+        .post(&format!("/plugins/{install}/deliveries/{delivery}/replay"), json!({}))
+        .await;
+    assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "not_dead"));
+}
+
+#[tokio::test]
+async fn a_streams_events_are_delivered_in_order() {
+    let s = Studio::open().await;
+    let config = json!({"stream.comment": {}, "stream.viewers": {}, "order.created": {}});
+    let install = s.install("async_effects", "ordered", config).await;
+    let id = s.live_stream().await;
+    for i in 0..5 {
+        s.post(
+            &format!("/streams/{id}/comments"),
+            json!({"author": "a", "text": format!("{i}")}),
+        )
+        .await;
+        s.post(&format!("/streams/{id}/viewers"), json!({"viewers": i})).await;
+    }
+    s.order(&id, 1).await;
+    let items = s
+        .wait_deliveries(install, |d| {
+            d.len() == 12 && statuses(d).iter().all(|s| s == "delivered")
+        })
+        .await;
+    // Newest first: walking back, each was delivered no later than the one after it.
+    let times: Vec<&str> = items.iter().map(|d| d["delivered_at"].as_str().unwrap()).collect();
+    let mut by_event = items.clone();
+    by_event.sort_by(|a, b| a["event_id"].as_str().cmp(&b["event_id"].as_str()));
+    let ordered: Vec<&str> = by_event.iter().map(|d| d["delivered_at"].as_str().unwrap()).collect();
+    let mut sorted = ordered.clone();
+    sorted.sort();
+    assert_eq!(ordered, sorted, "delivery order follows event order: {times:?}");
+    assert_eq!(by_event.last().unwrap()["hook"], "order.created");
+}
+
+#[tokio::test]
+async fn an_order_event_can_release_counter_units() {
+    let s = Studio::open().await;
+    let config = json!({
+        "cart.price": {"claims": [{"key": "promo", "amount": 1, "limit": 5, "message": "used up"}]},
+        "order.paid": {"releases": [{"key": "promo", "amount": 1}]},
+    });
+    let install = s.install("async_effects", "promo", config).await;
+    let id = s.live_stream().await;
+    let order = s.order(&id, 1).await;
+    let used = || async {
+        use sea_orm::EntityTrait;
+        let txn = s
+            .app
+            .db
+            .tenant(s.t.tenant_id, livemall::db::Access::Read)
+            .await
+            .unwrap();
+        livemall::entities::plugin_counters::Entity::find()
+            .all(&*txn)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|c| c.install_id == install)
+            .map(|c| c.used)
+            .sum::<i64>()
+    };
+    assert_eq!(used().await, 1);
+    let r = s
+        .post(&format!("/orders/{}/pay", order["id"].as_str().unwrap()), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    s.wait_deliveries(install, |d| {
+        d.iter()
+            .any(|d| d["hook"] == "order.paid" && d["status"] == "delivered")
+    })
+    .await;
+    assert_eq!(used().await, 0, "released once");
+}
