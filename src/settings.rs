@@ -15,6 +15,8 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub log: LogSettings,
     pub plugins: PluginSettings,
+    #[serde(default)]
+    pub billing: crate::billing::BillingSettings,
     /// Where the embedded database, signing key and module cache live.
     pub data_dir: PathBuf,
     /// Seed a demo tenant and store on start; unset means "only on the
@@ -127,6 +129,7 @@ impl Default for Settings {
                 // off most checkouts while an install stays within a few dozen rows of the bound.
                 calls_prune_every: 32,
             },
+            billing: crate::billing::BillingSettings::default(),
             data_dir: PathBuf::from("data"),
             demo_data: None,
         }

@@ -21,7 +21,7 @@ use crate::openapi::ApiDoc;
 use crate::plugin_host::{BreakerConfig, CircuitBreaker, Host, HostConfig};
 use crate::settings::Settings;
 use crate::state::AppState;
-use crate::{auth, catalog, health, marketplace, orders, tenancy};
+use crate::{auth, billing, catalog, health, marketplace, orders, tenancy};
 
 pub struct Application {
     port: u16,
@@ -45,6 +45,7 @@ impl Application {
             threshold: settings.plugins.breaker_threshold,
             ..BreakerConfig::default()
         });
+        let settings_billing = settings.billing.clone();
         let state = AppState {
             db,
             settings: Arc::new(settings),
@@ -52,6 +53,7 @@ impl Application {
             host,
             modules: Arc::new(Modules::default()),
             breaker: Arc::new(breaker),
+            billing: crate::billing::Billing::from_settings(&settings_billing)?,
         };
         let bundled = state.settings.plugins.bundled_dir.clone();
         let registered = registry::register_bundled(&state, &bundled)
@@ -117,7 +119,8 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
                     .configure(tenancy::routes)
                     .configure(catalog::routes)
                     .configure(orders::routes)
-                    .configure(marketplace::routes),
+                    .configure(marketplace::routes)
+                    .configure(billing::routes),
             )
             .default_service(web::to(not_found))
     })

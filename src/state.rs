@@ -20,4 +20,6 @@ pub struct AppState {
     pub modules: Arc<Modules>,
     /// Installs that keep failing are switched off; keyed by install id.
     pub breaker: Arc<CircuitBreaker<uuid::Uuid>>,
+    /// The payment gateway invoices are collected through.
+    pub billing: crate::billing::Billing,
 }

@@ -10,6 +10,7 @@ mod m20261125_000002_catalog;
 mod m20261125_000003_marketplace;
 mod m20261125_000004_live_install;
 mod m20261125_000010_orders;
+mod m20261125_000030_billing;
 pub mod rls;
 
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_marketplace::Migration),
             Box::new(m20261125_000004_live_install::Migration),
             Box::new(m20261125_000010_orders::Migration),
+            Box::new(m20261125_000030_billing::Migration),
         ]
     }
 }

@@ -48,7 +48,7 @@ pub async fn installs_for(
         .order_by_asc(installs::Column::Id)
         .all(&**txn)
         .await?;
-    if rows.is_empty() {
+    if rows.is_empty() || !crate::billing::limits::plugins_may_run(txn).await? {
         return Ok(Vec::new());
     }
     let plugin_ids: Vec<Uuid> = rows.iter().map(|r| r.plugin_id).collect();
@@ -119,6 +119,7 @@ pub async fn record_calls(state: &AppState, tenant_id: Uuid, calls: &[CallRecord
     }
     let mut rows = Vec::with_capacity(calls.len());
     let mut tripped = Vec::new();
+    let mut metered = Vec::with_capacity(calls.len());
     for call in calls {
         let install = call.install;
         let (outcome, message, usage): (String, Option<String>, &Usage) = match call.result {
@@ -144,9 +145,11 @@ pub async fn record_calls(state: &AppState, tenant_id: Uuid, calls: &[CallRecord
         if trips {
             tripped.push((install.install_id, message.clone().unwrap_or_default()));
         }
+        let call_id = Uuid::now_v7();
+        metered.push((call_id, install.install_id));
         rows.push(install_calls::ActiveModel {
             tenant_id: Set(tenant_id),
-            id: Set(Uuid::now_v7()),
+            id: Set(call_id),
             install_id: Set(install.install_id),
             version_id: Set(install.version_id),
             hook: Set(call.hook.as_str().to_string()),
@@ -162,6 +165,7 @@ pub async fn record_calls(state: &AppState, tenant_id: Uuid, calls: &[CallRecord
     install_calls::Entity::insert_many(rows)
         .exec_without_returning(&*txn)
         .await?;
+    crate::billing::usage::record_calls(&txn, &metered, Utc::now()).await?;
     let every = state.settings.plugins.calls_prune_every.max(1);
     for call in calls {
         if rand::random_ratio(1, every) {
