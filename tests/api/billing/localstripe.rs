@@ -20,29 +20,39 @@ impl Drop for LocalStripe {
 pub const KEY: &str = "sk_test_livemall";
 
 impl LocalStripe {
+    /// Starts localstripe on a free port; a start that dies (the port was
+    /// taken meanwhile) is tried again on another port.
     pub async fn start() -> LocalStripe {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new("python3")
-            .args(["-m", "localstripe", "--port", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python3 runs (pip install localstripe stripe)");
-        let base = format!("http://127.0.0.1:{port}");
         let client = reqwest::Client::new();
-        // Python starts slowly on a busy machine (the whole suite runs at once).
-        for _ in 0..1200 {
-            let up = client
-                .get(format!("{base}/v1/customers"))
-                .basic_auth(KEY, Some(""))
-                .send()
-                .await;
-            if up.is_ok() {
-                return LocalStripe { base, child };
+        for _ in 0..5 {
+            let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+            let mut child = Command::new("python3")
+                .args(["-m", "localstripe", "--port", &port.to_string()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("python3 runs (pip install localstripe stripe)");
+            let base = format!("http://127.0.0.1:{port}");
+            // Python starts slowly on a busy machine (the whole suite runs at once).
+            for _ in 0..1200 {
+                if child.try_wait().unwrap().is_some() {
+                    break;
+                }
+                let up = client
+                    .get(format!("{base}/v1/customers"))
+                    .basic_auth(KEY, Some(""))
+                    .timeout(Duration::from_secs(5))
+                    .send()
+                    .await;
+                if up.is_ok_and(|r| r.status().is_success()) {
+                    return LocalStripe { base, child };
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            let _ = child.kill();
+            let _ = child.wait();
         }
-        panic!("localstripe did not start on port {port}");
+        panic!("localstripe did not start");
     }
 
     /// A card payment method made directly at the fake Stripe, as Stripe.js would.
