@@ -23,6 +23,9 @@ pub enum ApiError {
     /// 401: no credentials, or credentials that are not valid.
     #[error("{detail}")]
     Unauthorized { code: &'static str, detail: String },
+    /// 402: the account must pay before it may do this (suspended, canceled).
+    #[error("{detail}")]
+    PaymentRequired { code: &'static str, detail: String },
     /// 403: authenticated, but the role or scope does not allow this.
     #[error("{detail}")]
     Forbidden { code: &'static str, detail: String },
@@ -96,6 +99,12 @@ impl ApiError {
             detail: detail.into(),
         }
     }
+    pub fn payment_required(code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError::PaymentRequired {
+            code,
+            detail: detail.into(),
+        }
+    }
     pub fn forbidden(code: &'static str, detail: impl Into<String>) -> Self {
         ApiError::Forbidden {
             code,
@@ -124,6 +133,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest { code, .. }
             | ApiError::Unauthorized { code, .. }
+            | ApiError::PaymentRequired { code, .. }
             | ApiError::Forbidden { code, .. }
             | ApiError::Conflict { code, .. }
             | ApiError::Unprocessable { code, .. }
@@ -164,6 +174,7 @@ impl ResponseError for ApiError {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::PaymentRequired { .. } => StatusCode::PAYMENT_REQUIRED,
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,

@@ -24,6 +24,9 @@ enum Command {
     /// Plug-in authoring: run a module locally, scaffold a new plug-in.
     #[command(subcommand)]
     Plugin(livemall::plugin_host::cli::PluginCommand),
+    /// Billing: invoice ended periods, collect, chase unpaid invoices.
+    #[command(subcommand)]
+    Billing(livemall::billing::cli::BillingCommand),
 }
 
 #[derive(Subcommand)]
@@ -53,6 +56,7 @@ async fn main() -> anyhow::Result<()> {
             Db::connect(&settings).await?.migrate().await?;
             println!("migrations applied");
         }
+        Command::Billing(cmd) => livemall::billing::cli::run_cli(load_settings()?, cmd).await?,
         Command::Admin(AdminCommand::Create { email }) => {
             let settings = load_settings()?;
             let password = livemall::admin::read_password()?;

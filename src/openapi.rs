@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{auth, catalog, events, health, live, marketplace, orders, tenancy};
+use crate::{auth, billing, catalog, events, health, live, marketplace, orders, tenancy};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -36,6 +36,13 @@ use crate::{auth, catalog, events, health, live, marketplace, orders, tenancy};
         live::streams::create, live::streams::list, live::streams::get, live::streams::start, live::streams::end,
         live::reports::viewers, live::reports::comment, live::pins::pin, live::pins::unpin, live::stats::stats,
         live::sse::events, events::api::list, events::api::replay,
+        billing::plans::create, billing::plans::list, billing::plans::get, billing::plans::update, billing::plans::archive,
+        billing::plans::public_list, billing::rentals::set_price,
+        billing::subscription_api::get, billing::subscription_api::choose, billing::subscription_api::cancel,
+        billing::subscription_api::resume, billing::subscription_api::payment_method,
+        billing::usage::current, billing::usage::record_external, billing::invoices::list, billing::invoices::get,
+        billing::admin_api::run_billing, billing::admin_api::list_invoices, billing::admin_api::get_invoice, billing::admin_api::pay,
+        billing::admin_api::void, billing::reports::summary, billing::ledger::list, billing::webhook::receive,
     ),
     components(schemas(crate::error::Problem)),
     modifiers(&BearerAuth, &ApiPrefix),

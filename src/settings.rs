@@ -17,6 +17,8 @@ pub struct Settings {
     pub plugins: PluginSettings,
     pub live: LiveSettings,
     pub events: EventSettings,
+    #[serde(default)]
+    pub billing: crate::billing::BillingSettings,
     /// Where the embedded database, signing key and module cache live.
     pub data_dir: PathBuf,
     /// Seed a demo tenant and store on start; unset means "only on the
@@ -166,6 +168,7 @@ impl Default for Settings {
                 // 1 s, 2 s, 4 s, 8 s, 16 s: a plug-in gets about half a minute to recover.
                 backoff_ms: 1_000,
             },
+            billing: crate::billing::BillingSettings::default(),
             data_dir: PathBuf::from("data"),
             demo_data: None,
         }

@@ -22,7 +22,7 @@ use crate::openapi::ApiDoc;
 use crate::plugin_host::{BreakerConfig, CircuitBreaker, Host, HostConfig};
 use crate::settings::Settings;
 use crate::state::AppState;
-use crate::{auth, catalog, events, health, live, marketplace, orders, tenancy};
+use crate::{auth, billing, catalog, events, health, live, marketplace, orders, tenancy};
 
 pub struct Application {
     port: u16,
@@ -49,6 +49,7 @@ impl Application {
         let calls = CallJournal::start(db.clone(), settings.plugins.calls_kept);
         let feed_poll = std::time::Duration::from_millis(settings.live.feed_poll_ms.max(1));
         let hub = Arc::new(live::Hub::new(db.clone(), feed_poll));
+        let settings_billing = settings.billing.clone();
         let state = AppState {
             db,
             settings: Arc::new(settings),
@@ -59,6 +60,7 @@ impl Application {
             calls,
             live: hub,
             events: Arc::default(),
+            billing: crate::billing::Billing::from_settings(&settings_billing)?,
         };
         let bundled = state.settings.plugins.bundled_dir.clone();
         let registered = registry::register_bundled(&state, &bundled)
@@ -130,7 +132,8 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
                     .configure(orders::routes)
                     .configure(marketplace::routes)
                     .configure(live::routes)
-                    .configure(events::routes),
+                    .configure(events::routes)
+                    .configure(billing::routes),
             )
             .default_service(web::to(not_found))
     })

@@ -27,4 +27,6 @@ pub struct AppState {
     pub live: Arc<crate::live::Hub>,
     /// Wakes this process's event dispatcher.
     pub events: Arc<crate::events::Wake>,
+    /// The payment gateway invoices are collected through.
+    pub billing: crate::billing::Billing,
 }

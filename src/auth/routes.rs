@@ -29,6 +29,9 @@ pub struct SignupRequest {
     pub password: String,
     #[validate(length(min = 1, max = 100, message = "must be 1 to 100 characters"))]
     pub tenant_name: String,
+    /// A plan to subscribe to right away (see `GET /plans`).
+    #[serde(default)]
+    pub plan_id: Option<Uuid>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -51,6 +54,9 @@ pub async fn signup(state: web::Data<AppState>, body: Valid<SignupRequest>) -> A
     let txn = state.db.platform(Access::Write).await?;
     ensure_email_free(&txn, &email).await?;
     let (tenant, user) = tenancy::create_with_owner(&txn, body.tenant_name.trim(), &email, hash).await?;
+    if let Some(plan_id) = body.plan_id {
+        crate::billing::lifecycle::start_by_id(&txn, tenant.id, plan_id).await?;
+    }
     let subject = Subject::User {
         user_id: user.id,
         tenant_id: tenant.id,

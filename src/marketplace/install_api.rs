@@ -117,6 +117,7 @@ pub async fn create(
         .one(&*txn)
         .await?
         .ok_or(ApiError::NotFound)?;
+    crate::billing::limits::check_install(&txn).await?;
     let priority = body.priority.unwrap_or(DEFAULT_PRIORITY);
     let id = installs::install(&state, &txn, store_id, plugin.id, body.config, priority).await?;
     let view = install_view(&*txn, installs::find(&txn, store_id, id).await?).await?;

@@ -105,6 +105,12 @@ async fn write(
     calls_kept: u32,
 ) -> ApiResult<()> {
     let txn = db.tenant(tenant_id, Access::Write).await?;
+    // Plug-in calls are metered for billing in the same transaction that records them.
+    let metered: Vec<(Uuid, Uuid)> = rows
+        .iter()
+        .filter_map(|row| Some((row.id.clone().take()?, row.install_id.clone().take()?)))
+        .collect();
+    crate::billing::usage::record_calls(&txn, &metered, chrono::Utc::now()).await?;
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<_> = rows.by_ref().take(ROWS_PER_INSERT).collect();

@@ -48,7 +48,7 @@ pub async fn installs_for(
         .order_by_asc(installs::Column::Id)
         .all(&**txn)
         .await?;
-    if rows.is_empty() {
+    if rows.is_empty() || !crate::billing::limits::plugins_may_run(txn).await? {
         return Ok(Vec::new());
     }
     remember_labels(state, txn, &rows).await?;
@@ -172,9 +172,10 @@ pub async fn record_calls(state: &AppState, tenant_id: Uuid, calls: &[CallRecord
         if rand::random_ratio(1, every) {
             prune.push(install.install_id);
         }
+        let call_id = Uuid::now_v7();
         rows.push(install_calls::ActiveModel {
             tenant_id: Set(tenant_id),
-            id: Set(Uuid::now_v7()),
+            id: Set(call_id),
             install_id: Set(install.install_id),
             version_id: Set(install.version_id),
             hook: Set(call.hook.as_str().to_string()),

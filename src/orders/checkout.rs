@@ -125,6 +125,7 @@ pub async fn place(state: &AppState, p: Placing<'_>) -> ApiResult<HttpResponse> 
         },
     )
     .await?;
+    crate::billing::usage::record_order(&txn, order.order.id, order.order.created_at).await?;
     let event = OrderEvent { order: order.to_abi() };
     outbox::write(&txn, "order.created", order.order.id, &event).await?;
     let response = idempotency::complete(&txn, claimed, StatusCode::CREATED, &order.view()).await?;

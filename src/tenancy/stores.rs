@@ -158,6 +158,7 @@ pub async fn create(
         Begin::Fresh(claimed) => claimed,
     };
     ensure_slug_free(&txn, &slug, None).await?;
+    crate::billing::limits::check_store(&txn).await?;
     let now = Utc::now();
     let store = stores::ActiveModel {
         tenant_id: Set(txn.tenant_id()),

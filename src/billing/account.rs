@@ -1,0 +1,125 @@
+//! A tenant's standing in one query: subscription, plan limits and this
+//! period's counters. Request paths that enforce limits read only this.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+
+use crate::billing::plans::Limits;
+use crate::db::TenantTxn;
+use crate::error::{ApiError, ApiResult};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Trialing,
+    Active,
+    PastDue,
+    Canceled,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Trialing => "trialing",
+            Status::Active => "active",
+            Status::PastDue => "past_due",
+            Status::Canceled => "canceled",
+        }
+    }
+    pub fn parse(s: &str) -> Status {
+        match s {
+            "trialing" => Status::Trialing,
+            "active" => Status::Active,
+            "past_due" => Status::PastDue,
+            _ => Status::Canceled,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub status: Status,
+    pub suspended: bool,
+    pub period_start: DateTime<Utc>,
+    pub plan_slug: String,
+    pub plan_currency: String,
+    pub limits: Limits,
+    pub orders: i64,
+    pub plugin_calls: i64,
+}
+
+/// `?` on SQLite, `$n` on PostgreSQL.
+pub fn sql(backend: DbBackend, text: &str) -> String {
+    if backend != DbBackend::Postgres {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut n = 0;
+    for c in text.chars() {
+        if c == '?' {
+            n += 1;
+            out.push_str(&format!("${n}"));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+const ACCOUNT: &str = "SELECT s.status, s.suspended_at, s.period_start, p.slug, p.currency, \
+     p.max_stores, p.max_installs, p.max_orders, p.max_plugin_calls, \
+     (SELECT c.count FROM usage_counters c WHERE c.tenant_id = s.tenant_id \
+        AND c.metric = 'orders' AND c.period_start = s.period_start) AS orders, \
+     (SELECT c.count FROM usage_counters c WHERE c.tenant_id = s.tenant_id \
+        AND c.metric = 'plugin_calls' AND c.period_start = s.period_start) AS calls \
+     FROM subscriptions s JOIN plans p ON p.id = s.plan_id WHERE s.tenant_id = ?";
+
+/// The tenant's account; `None` for a tenant that never subscribed (not
+/// billed and not limited).
+pub async fn load(txn: &TenantTxn) -> ApiResult<Option<Account>> {
+    let backend = txn.get_database_backend();
+    let row = txn
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            sql(backend, ACCOUNT),
+            [txn.tenant_id().into()],
+        ))
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let suspended: Option<DateTime<Utc>> = row.try_get("", "suspended_at")?;
+    Ok(Some(Account {
+        status: Status::parse(&row.try_get::<String>("", "status")?),
+        suspended: suspended.is_some(),
+        period_start: row.try_get("", "period_start")?,
+        plan_slug: row.try_get("", "slug")?,
+        plan_currency: row.try_get("", "currency")?,
+        limits: Limits {
+            stores: row.try_get("", "max_stores")?,
+            plugin_installs: row.try_get("", "max_installs")?,
+            orders_per_month: row.try_get("", "max_orders")?,
+            plugin_calls_per_month: row.try_get("", "max_plugin_calls")?,
+        },
+        orders: row.try_get::<Option<i64>>("", "orders")?.unwrap_or(0),
+        plugin_calls: row.try_get::<Option<i64>>("", "calls")?.unwrap_or(0),
+    }))
+}
+
+impl Account {
+    /// Actions that cost money (orders, installs, stores) need an account in
+    /// good standing: not suspended, not canceled.
+    pub fn may_spend(&self) -> ApiResult<()> {
+        if self.suspended {
+            return Err(ApiError::payment_required(
+                "account_suspended",
+                "this account is suspended for an unpaid invoice; pay it to restore the account \
+                 (storefront reads keep working)",
+            ));
+        }
+        if self.status == Status::Canceled {
+            return Err(ApiError::payment_required(
+                "subscription_canceled",
+                "the subscription is canceled; choose a plan to go on",
+            ));
+        }
+        Ok(())
+    }
+}
