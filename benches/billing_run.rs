@@ -61,8 +61,10 @@ async fn main() {
         .unwrap_or(10_000);
     let postgres = std::env::var("BILL_ENGINE").as_deref() == Ok("postgres");
     let dir = tempfile::tempdir().unwrap();
-    let mut settings = Settings::default();
-    settings.data_dir = dir.path().to_path_buf();
+    let mut settings = Settings {
+        data_dir: dir.path().to_path_buf(),
+        ..Settings::default()
+    };
     let pg_name = format!("livemall_bill_{}", Uuid::new_v4().simple());
     if postgres {
         let admin = Database::connect("postgres://postgres@127.0.0.1:5432/postgres")
