@@ -4,17 +4,17 @@
 //! time) and the end, when the plug-in's timer fires.
 //!
 //! A plug-in keeps no state between calls, so `cart.price` works the end out
-//! from the input: the time the product was pinned (`stream.pins`, see
-//! README.md) plus the configured duration, against the envelope's `now_ms`.
-//! An order priced before the end but placed after it is priced again at
-//! checkout with the later clock and does not get the live price. When the
+//! from the input: the time the product was pinned (`stream.pins`) plus the
+//! configured duration, against the envelope's `now_ms`. The live price
+//! carries that end as `valid_until_ms`, so the host does not commit it in
+//! an order placed at or after the end, even one priced before it. When the
 //! host does not say when the product was pinned, no live price is given.
 
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
-use livemall_sdk::abi::{CartLine, Customer};
+use livemall_sdk::abi::StreamInfo;
 use livemall_sdk::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 
 /// The install's configuration.
@@ -124,63 +124,24 @@ fn offer_json(offer: Offer) -> serde_json::Value {
     }
 }
 
-/// When a product was pinned, as the host reports it with the cart's stream.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Pin {
-    /// The product.
-    pub product_id: String,
-    /// Unix milliseconds.
-    pub pinned_at_ms: i64,
-}
-
-/// The cart's stream, with pin times when the host sends them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LiveStream {
-    /// Stream id.
-    pub id: String,
-    /// `scheduled`, `live` or `ended`.
-    pub status: String,
-    /// Products pinned now.
-    #[serde(default)]
-    pub pinned_product_ids: Vec<String>,
-    /// When each pinned product was pinned.
-    #[serde(default)]
-    pub pins: Vec<Pin>,
-}
-
-/// The `cart.price` event, read with the stream's pin times.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LiveCart {
-    /// ISO 4217 currency.
-    pub currency: String,
-    /// The lines.
-    pub lines: Vec<CartLine>,
-    /// The shopper.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub customer: Option<Customer>,
-    /// The stream the order is placed from.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stream: Option<LiveStream>,
-}
-
 /// When the countdown of `product_id` in `stream` ends, if one is running at `now_ms`.
 pub fn running_until(
     config: &Config,
-    stream: &LiveStream,
+    stream: &StreamInfo,
     product_id: &str,
     now_ms: i64,
 ) -> Option<i64> {
     if stream.status != "live" || !stream.pinned_product_ids.iter().any(|p| p == product_id) {
         return None;
     }
-    let pin = stream.pins.iter().find(|p| p.product_id == product_id)?;
-    let ends = pin.pinned_at_ms.saturating_add(config.duration_ms());
-    (now_ms >= pin.pinned_at_ms && now_ms < ends).then(|| ends)
+    let pinned_at = stream.pinned_at_ms(product_id)?;
+    let ends = pinned_at.saturating_add(config.duration_ms());
+    (now_ms >= pinned_at && now_ms < ends).then(|| ends)
 }
 
 /// The `cart.price` handler: the live price on lines of products whose
 /// countdown runs in the stream the order comes from.
-pub fn price(input: &Input<LiveCart>) -> Result<Effects, Error> {
+pub fn price(input: &Input<Cart>) -> Result<Effects, Error> {
     let config = input.config::<Config>()?.check()?;
     let cart = &input.event;
     let stream = match &cart.stream {
@@ -193,9 +154,10 @@ pub fn price(input: &Input<LiveCart>) -> Result<Effects, Error> {
             Some(offer) => offer,
             None => continue,
         };
-        if running_until(&config, stream, &line.product_id, input.now_ms).is_none() {
-            continue;
-        }
+        let ends = match running_until(&config, stream, &line.product_id, input.now_ms) {
+            Some(ends) => ends,
+            None => continue,
+        };
         let amount = match offer {
             Offer::Price(price) => (price - line.unit_price)
                 .saturating_mul(i64::from(line.quantity))
@@ -208,7 +170,8 @@ pub fn price(input: &Input<LiveCart>) -> Result<Effects, Error> {
         let mut adjustment = Adjustment::new(amount, config.label.as_str())
             .on_line(i as u32)
             .class("live_price")
-            .priority(20);
+            .priority(20)
+            .valid_until(ends);
         adjustment.combines_with = config.combines_with.clone();
         effects = effects.adjustment(adjustment);
     }
@@ -227,9 +190,15 @@ pub fn on_pin(input: &Input<PinEvent>) -> Result<Effects, Error> {
         Some(offer) if event.stream.status == "live" => offer,
         _ => return Ok(Effects::new()),
     };
-    let ends_at_ms = input.now_ms.saturating_add(config.duration_ms());
+    // The countdown runs from the pin's commit, the instant `cart.price`
+    // counts from too; the delivery may come a little later.
+    let started_at_ms = event
+        .stream
+        .pinned_at_ms(&event.product_id)
+        .unwrap_or(input.now_ms);
+    let ends_at_ms = started_at_ms.saturating_add(config.duration_ms());
     let data = json!({
-        "product_id": event.product_id, "started_at_ms": input.now_ms, "ends_at_ms": ends_at_ms,
+        "product_id": event.product_id, "started_at_ms": started_at_ms, "ends_at_ms": ends_at_ms,
         "duration_seconds": config.duration_seconds, "label": config.label, "offer": offer_json(offer),
     });
     let payload = json!({"stream_id": event.stream.id, "product_id": event.product_id, "ends_at_ms": ends_at_ms});
@@ -273,15 +242,8 @@ pub fn on_timer(input: &Input<TimerEvent>) -> Result<Effects, Error> {
     Ok(Effects::new().broadcast_to(payload.stream_id, "countdown.ended", data))
 }
 
-// `cart.price` reads the cart with pin times, so it is exported by hand with
-// the SDK's glue; the other hooks use the standard events.
-#[cfg(target_arch = "wasm32")]
-#[export_name = "cart.price"]
-extern "C" fn cart_price() -> i32 {
-    livemall_sdk::hook::run::<LiveCart>(price)
-}
-
 livemall_sdk::hooks! {
+    cart_price => price,
     stream_product_pinned => on_pin,
     stream_product_unpinned => on_unpin,
     timer_fired => on_timer,

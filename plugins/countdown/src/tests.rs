@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use super::*;
-use livemall_sdk::abi::StreamInfo;
+use livemall_sdk::abi::{StreamInfo, StreamPin};
 use livemall_sdk::testing::{self, TEST_NOW_MS};
 use serde_json::{json, Value};
 
@@ -16,22 +16,20 @@ fn config(extra: Value) -> Value {
 }
 
 /// A one-lamp cart (49.00) from live stream `s-1`, where the lamp was pinned at `pinned_at`.
-fn cart(config: Value, now_ms: i64, pinned_at: Option<i64>) -> Input<LiveCart> {
-    let input = testing::cart()
+fn cart(config: Value, now_ms: i64, pinned_at: Option<i64>) -> Input<Cart> {
+    let mut builder = testing::cart()
         .line("LAMP", 2, 4900)
         .stream("s-1", &[LAMP])
         .config(config)
         .now_ms(now_ms)
-        .checkout()
-        .build();
-    let mut value = serde_json::to_value(&input).unwrap();
+        .checkout();
     if let Some(at) = pinned_at {
-        value["event"]["stream"]["pins"] = json!([{"product_id": LAMP, "pinned_at_ms": at}]);
+        builder = builder.pinned_at(LAMP, at);
     }
-    serde_json::from_value(value).unwrap()
+    builder.build()
 }
 
-fn live_amounts(input: &Input<LiveCart>) -> Vec<(Option<u32>, i64)> {
+fn live_amounts(input: &Input<Cart>) -> Vec<(Option<u32>, i64)> {
     let effects = testing::run_hook(price, input).unwrap();
     effects
         .adjustments
@@ -45,11 +43,15 @@ fn stream(status: &str) -> StreamInfo {
         id: "s-1".into(),
         status: status.into(),
         pinned_product_ids: vec![LAMP.into()],
+        pins: vec![StreamPin {
+            product_id: LAMP.into(),
+            pinned_at_ms: TEST_NOW_MS - 5_000,
+        }],
     }
 }
 
 #[test]
-fn pinning_a_product_sets_a_timer_for_the_end_and_tells_the_feed() {
+fn the_countdown_runs_from_the_pin_not_from_the_later_delivery() {
     let mut input = testing::envelope(
         Hook::StreamProductPinned,
         PinEvent {
@@ -59,7 +61,8 @@ fn pinning_a_product_sets_a_timer_for_the_end_and_tells_the_feed() {
     );
     input.install.config = config(json!({}));
     let effects = testing::run_hook(on_pin, &input).unwrap();
-    let ends = TEST_NOW_MS + 60_000;
+    // Pinned 5 s before the delivery's clock.
+    let ends = TEST_NOW_MS - 5_000 + 60_000;
     let timer = &effects.timers[0];
     assert_eq!(
         (timer.key.as_str(), timer.at_ms),
@@ -75,7 +78,23 @@ fn pinning_a_product_sets_a_timer_for_the_end_and_tells_the_feed() {
         ("countdown.started", None)
     );
     assert_eq!(b.data["ends_at_ms"], json!(ends));
+    assert_eq!(b.data["started_at_ms"], json!(TEST_NOW_MS - 5_000));
     assert_eq!(b.data["offer"], json!({"percent_off": 25}));
+}
+
+#[test]
+fn without_a_pin_time_the_countdown_starts_at_the_delivery() {
+    let mut input = testing::envelope(
+        Hook::StreamProductPinned,
+        PinEvent {
+            stream: stream("live"),
+            product_id: LAMP.into(),
+        },
+    );
+    input.event.stream.pins.clear();
+    input.install.config = config(json!({}));
+    let effects = testing::run_hook(on_pin, &input).unwrap();
+    assert_eq!(effects.timers[0].at_ms, TEST_NOW_MS + 60_000);
 }
 
 #[test]
@@ -105,7 +124,6 @@ fn the_live_price_holds_from_the_pin_until_the_end_and_not_a_millisecond_after()
         live_amounts(&cart(config(json!({})), pinned + 59_999, Some(pinned))).len(),
         1
     );
-    // Priced before the end, ordered after it: checkout prices again with its own clock.
     assert!(live_amounts(&cart(config(json!({})), pinned + 60_000, Some(pinned))).is_empty());
     assert!(live_amounts(&cart(config(json!({})), pinned - 1, Some(pinned))).is_empty());
 }
@@ -119,6 +137,8 @@ fn a_fixed_live_price_replaces_the_unit_price() {
         (a.amount, a.label.as_str(), a.class.as_str(), a.priority),
         (-2000, "Live price", "live_price", 20)
     );
+    // The host does not commit it in an order placed at or after the end.
+    assert_eq!(a.valid_until_ms, Some(TEST_NOW_MS + 60_000));
 }
 
 #[test]

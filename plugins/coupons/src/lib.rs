@@ -54,8 +54,11 @@ fn campaign_key(campaign: &Campaign) -> String {
     format!("use:{}", campaign.id)
 }
 
+/// Unlisted (`#`): one counter per code, never sent in the input, so a
+/// campaign can have any number of used single-use codes. The host says in
+/// a quote when one is spent, and refuses the order at checkout.
 fn code_key(campaign: &Campaign, code: &str) -> String {
-    format!("code:{}:{code}", campaign.id)
+    format!("#code:{}:{code}", campaign.id)
 }
 
 fn customer_limit_message(name: &str, limit: u64) -> String {
@@ -103,14 +106,6 @@ fn evaluate(
             return Err((
                 "coupon_customer_limit",
                 customer_limit_message(&name, limit),
-            ));
-        }
-    }
-    if let (Some(limit), Some(code)) = (campaign.per_code_limit, code) {
-        if used(input, &code_key(campaign, code), CounterScope::Install) >= limit {
-            return Err((
-                "coupon_limit_reached",
-                format!("The code {code} has already been used."),
             ));
         }
     }
@@ -265,6 +260,7 @@ fn effects(accepted: &[Accepted], currency: &str) -> Effects {
             adjustment.code = a.code.clone();
             adjustment.exclusive = c.exclusive;
             adjustment.combines_with = c.combines_with.clone();
+            adjustment.valid_until_ms = c.window().end_ms();
             effects = effects.adjustment(adjustment);
         }
         let key = campaign_key(c);

@@ -149,7 +149,13 @@ fn a_code_outside_its_window_is_refused_as_not_started_or_expired() {
         rejection(&at(TEST_NOW_MS - 1)).1,
         "SPRING is not valid yet: it starts at 2026-01-01T00:00:00Z."
     );
-    assert!(at(TEST_NOW_MS).reject.is_none());
+    let open = at(TEST_NOW_MS);
+    assert!(open.reject.is_none());
+    // Not committed in an order placed after the end.
+    assert_eq!(
+        open.adjustments[0].valid_until_ms,
+        Some(TEST_NOW_MS + 86_400_000)
+    );
     assert_eq!(rejection(&at(TEST_NOW_MS + 86_400_000)).0, "coupon_expired");
 }
 

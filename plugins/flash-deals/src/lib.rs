@@ -197,6 +197,8 @@ pub fn price(input: &Input<Cart>) -> Result<Effects, Error> {
             .priority(10);
         adjustment.exclusive = config.stack_with.is_empty();
         adjustment.combines_with = config.stack_with.clone();
+        // Not committed in an order placed after the window closes.
+        adjustment.valid_until_ms = deal.window().end_ms();
         let gone = match deal.when_unavailable {
             WhenUnavailable::FullPrice => format!(
                 "The flash deal on {} has just sold out; order again to buy at the regular price.",

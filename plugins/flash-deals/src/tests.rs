@@ -131,6 +131,12 @@ fn the_deal_is_on_only_in_its_window() {
         ),
         (0, 1, 0)
     );
+    // The deal price is not committed in an order placed after the window.
+    let effects = lamps(1).config(window).run(price).unwrap();
+    assert_eq!(
+        effects.adjustments[0].valid_until_ms,
+        Some(TEST_NOW_MS + 900_000)
+    );
 }
 
 #[test]

@@ -138,6 +138,11 @@ pub struct Window {
 }
 
 impl Window {
+    /// The end in Unix milliseconds, when there is one and it parses.
+    pub fn end_ms(&self) -> Option<i64> {
+        self.ends_at.as_deref().and_then(parse_time)
+    }
+
     /// The window's state at `now_ms`; a bound that does not parse is an error.
     pub fn at(&self, now_ms: i64) -> Result<WindowState, Error> {
         let bound = |b: &Option<String>, field: &str| -> Result<Option<i64>, Error> {

@@ -138,6 +138,7 @@ impl Adjustment {
             priority: 100,
             exclusive: false,
             combines_with: Vec::new(),
+            valid_until_ms: None,
         }
     }
 
@@ -174,6 +175,13 @@ impl Adjustment {
     /// Restricts the classes this adjustment stacks with.
     pub fn combines_with(mut self, classes: &[&str]) -> Adjustment {
         self.combines_with = classes.iter().map(|c| (*c).to_string()).collect();
+        self
+    }
+
+    /// Limits the adjustment to orders placed before `at_ms` (Unix
+    /// milliseconds), e.g. the end of a countdown or of a sale window.
+    pub fn valid_until(mut self, at_ms: i64) -> Adjustment {
+        self.valid_until_ms = Some(at_ms);
         self
     }
 }

@@ -219,6 +219,28 @@ pub struct StreamInfo {
     /// Products pinned right now, in order.
     #[serde(default)]
     pub pinned_product_ids: Vec<String>,
+    /// When each pinned product was last pinned, in the same order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pins: Vec<StreamPin>,
+}
+
+/// A pinned product and since when it is pinned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamPin {
+    /// Product id (UUID).
+    pub product_id: String,
+    /// When it was last pinned, Unix milliseconds.
+    pub pinned_at_ms: i64,
+}
+
+impl StreamInfo {
+    /// When `product_id` was last pinned, if it is pinned now.
+    pub fn pinned_at_ms(&self, product_id: &str) -> Option<i64> {
+        self.pins
+            .iter()
+            .find(|p| p.product_id == product_id)
+            .map(|p| p.pinned_at_ms)
+    }
 }
 
 /// One cart line.
@@ -434,6 +456,10 @@ pub struct Adjustment {
     /// Classes this adjustment may stack with; empty means any.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub combines_with: Vec<String>,
+    /// The price holds for orders placed before this instant (Unix
+    /// milliseconds): checkout does not commit it at or after that time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_until_ms: Option<i64>,
 }
 
 fn default_class() -> String {

@@ -3,7 +3,7 @@
 use super::{run_hook, Failure};
 use crate::abi::{
     Cart, CartLine, Counter, CounterScope, Customer, Effects, Hook, Input, InstallInfo, Order,
-    OrderEvent, StoreInfo, StreamInfo, ABI_VERSION,
+    OrderEvent, StoreInfo, StreamInfo, StreamPin, ABI_VERSION,
 };
 use crate::hook::Handler;
 use serde_json::Value;
@@ -23,7 +23,7 @@ fn test_id(kind: u32, n: usize) -> String {
 /// use livemall_sdk::abi::{Hook, StreamEvent, StreamInfo};
 /// use livemall_sdk::testing;
 ///
-/// let stream = StreamInfo { id: "s-1".into(), status: "live".into(), pinned_product_ids: vec![] };
+/// let stream = StreamInfo { id: "s-1".into(), status: "live".into(), pinned_product_ids: vec![], pins: vec![] };
 /// let input = testing::envelope(Hook::StreamStarted, StreamEvent { stream });
 /// assert_eq!(input.event_id.as_deref(), Some("evt-1"));
 /// ```
@@ -120,7 +120,21 @@ impl CartBuilder {
                 .iter()
                 .map(|p| (*p).to_string())
                 .collect(),
+            pins: Vec::new(),
         });
+        self
+    }
+
+    /// Says when a pinned product of the cart's stream was pinned (call
+    /// after [`CartBuilder::stream`]).
+    pub fn pinned_at(mut self, product_id: &str, at_ms: i64) -> CartBuilder {
+        if let Some(stream) = &mut self.input.event.stream {
+            stream.pins.retain(|p| p.product_id != product_id);
+            stream.pins.push(StreamPin {
+                product_id: product_id.to_string(),
+                pinned_at_ms: at_ms,
+            });
+        }
         self
     }
 
