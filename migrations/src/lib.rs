@@ -11,6 +11,7 @@ mod m20261125_000003_marketplace;
 mod m20261125_000004_live_install;
 mod m20261125_000010_orders;
 mod m20261125_000020_live;
+mod m20261125_000021_pin_times;
 mod m20261125_000030_billing;
 pub mod rls;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_live_install::Migration),
             Box::new(m20261125_000010_orders::Migration),
             Box::new(m20261125_000020_live::Migration),
+            Box::new(m20261125_000021_pin_times::Migration),
             Box::new(m20261125_000030_billing::Migration),
         ]
     }

@@ -13,6 +13,8 @@ pub struct Model {
     pub product_id: Uuid,
     pub position: Option<i64>,
     pub first_pinned_at: DateTimeUtc,
+    /// When it was last pinned.
+    pub pinned_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

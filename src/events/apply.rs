@@ -22,12 +22,19 @@ use crate::state::AppState;
 #[derive(Debug, Default)]
 pub struct Applied {
     streams: HashSet<Uuid>,
+    /// Streams a fired timer broadcast to: their live prices may have changed.
+    timed: HashSet<Uuid>,
 }
 
 impl Applied {
-    pub fn announce(&self, state: &AppState) {
+    /// Wakes the feeds, then prices again the pinned products of the streams
+    /// a fired timer spoke to (the end of a countdown changes a price).
+    pub async fn announce(&self, state: &AppState, tenant_id: Uuid) {
         for stream in &self.streams {
             state.live.poke(*stream);
+        }
+        for stream in &self.timed {
+            crate::live::prices::refresh_pinned(state, tenant_id, *stream).await;
         }
     }
 }
@@ -66,6 +73,9 @@ pub async fn apply(
                 let window = state.settings.live.feed_window;
                 feed::append(txn, stream.id, &broadcast.kind, broadcast.data.clone(), window).await?;
                 applied.streams.insert(stream.id);
+                if delivery.hook == Hook::TimerFired.as_str() {
+                    applied.timed.insert(stream.id);
+                }
             }
             None => {
                 tracing::warn!(install = %install_id, kind = %broadcast.kind, "broadcast to no stream of the store dropped")

@@ -90,7 +90,7 @@ pub async fn deliver_due(state: &AppState, tenant_id: Uuid) -> ApiResult<usize> 
     }
     let tried = done.len();
     txn.commit().await?;
-    applied.announce(state);
+    applied.announce(state, tenant_id).await;
     let records: Vec<CallRecord<'_>> = done
         .iter()
         .filter_map(|(job, result)| {

@@ -21,7 +21,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::events::outbox;
 use crate::http::extract::Valid;
 use crate::live::feed;
-use crate::live::streams::{commit, info, open_change, pinned, ENDED};
+use crate::live::streams::{commit, ids, info, open_change, pinned, Pinned, ENDED};
 use crate::live::views::StreamView;
 use crate::state::AppState;
 
@@ -62,8 +62,8 @@ pub async fn pin(
         other => other,
     })?;
     let mut pins = pinned(&txn, stream.id).await?;
-    if pins.contains(&product_id) {
-        return Ok(HttpResponse::Ok().json(StreamView::new(stream, pins)));
+    if pins.iter().any(|p| p.product_id == product_id) {
+        return Ok(HttpResponse::Ok().json(StreamView::new(stream, ids(&pins))));
     }
     let max = state.settings.live.max_pins;
     if pins.len() >= max {
@@ -73,12 +73,14 @@ pub async fn pin(
         ));
     }
     let position = next_position(&txn, stream.id).await?;
+    let now = Utc::now();
     stream_products::Entity::insert(stream_products::ActiveModel {
         tenant_id: Set(txn.tenant_id()),
         stream_id: Set(stream.id),
         product_id: Set(product_id),
         position: Set(Some(position)),
-        first_pinned_at: Set(Utc::now()),
+        first_pinned_at: Set(now),
+        pinned_at: Set(Some(now)),
     })
     .on_conflict(
         OnConflict::columns([
@@ -86,14 +88,14 @@ pub async fn pin(
             stream_products::Column::StreamId,
             stream_products::Column::ProductId,
         ])
-        .update_column(stream_products::Column::Position)
+        .update_columns([stream_products::Column::Position, stream_products::Column::PinnedAt])
         .to_owned(),
     )
     .exec_without_returning(&*txn)
     .await?;
-    pins.push(product_id);
+    pins.push(Pinned { product_id, at: now });
     let seq = record(&state, &txn, &stream, &pins, product_id, "pinned").await?;
-    let mut view = StreamView::new(stream.clone(), pins);
+    let mut view = StreamView::new(stream.clone(), ids(&pins));
     view.last_event_id = seq;
     commit(&state, txn, stream.id).await?;
     crate::live::prices::refresh(&state, stream.tenant_id, &stream, &[product_id]).await;
@@ -114,7 +116,7 @@ pub async fn unpin(
     let (txn, stream) = open_change(&state, &scope, (store_id, stream_id)).await?;
     not_ended(&stream)?;
     let mut pins = pinned(&txn, stream.id).await?;
-    if !pins.contains(&product_id) {
+    if !pins.iter().any(|p| p.product_id == product_id) {
         return Err(ApiError::NotFound);
     }
     stream_products::Entity::update_many()
@@ -127,9 +129,9 @@ pub async fn unpin(
         .filter(stream_products::Column::ProductId.eq(product_id))
         .exec(&*txn)
         .await?;
-    pins.retain(|p| *p != product_id);
+    pins.retain(|p| p.product_id != product_id);
     let seq = record(&state, &txn, &stream, &pins, product_id, "unpinned").await?;
-    let mut view = StreamView::new(stream.clone(), pins);
+    let mut view = StreamView::new(stream.clone(), ids(&pins));
     view.last_event_id = seq;
     commit(&state, txn, stream.id).await?;
     Ok(HttpResponse::Ok().json(view))
@@ -152,11 +154,11 @@ async fn record(
     state: &AppState,
     txn: &TenantTxn,
     stream: &streams::Model,
-    pins: &[Uuid],
+    pins: &[Pinned],
     product_id: Uuid,
     what: &str,
 ) -> ApiResult<i64> {
-    let data = json!({"product_id": product_id, "pinned": pins});
+    let data = json!({"product_id": product_id, "pinned": ids(pins)});
     let seq = feed::append(txn, stream.id, what, data, state.settings.live.feed_window).await?;
     let topic = if what == "pinned" {
         "stream.product_pinned"

@@ -29,6 +29,25 @@ pub async fn refresh(state: &AppState, tenant_id: Uuid, stream: &streams::Model,
     }
 }
 
+/// Prices the stream's pinned products again: a timer that fired for the
+/// stream usually marks a price change (a countdown's end).
+pub async fn refresh_pinned(state: &AppState, tenant_id: Uuid, stream_id: Uuid) {
+    let found = async {
+        let txn = state.db.tenant(tenant_id, Access::Read).await?;
+        let stream = live_streams::find_any(&txn, stream_id).await?;
+        let pins = live_streams::pinned(&txn, stream_id).await?;
+        ApiResult::Ok((stream, live_streams::ids(&pins)))
+    }
+    .await;
+    match found {
+        Ok((stream, pins)) if stream.status == live_streams::LIVE && !pins.is_empty() => {
+            refresh(state, tenant_id, &stream, &pins).await
+        }
+        Ok(_) => {}
+        Err(error) => tracing::warn!(stream = %stream_id, error = %error, "live price refresh failed"),
+    }
+}
+
 async fn live_variants(txn: &TenantTxn, product_id: Uuid) -> ApiResult<Vec<variants::Model>> {
     Ok(variants::Entity::find()
         .filter(variants::Column::TenantId.eq(txn.tenant_id()))

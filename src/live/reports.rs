@@ -16,7 +16,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::events::outbox;
 use crate::http::extract::Valid;
 use crate::live::feed;
-use crate::live::streams::{commit, info, open_change, pinned, LIVE};
+use crate::live::streams::{commit, ids, info, open_change, pinned, LIVE};
 use crate::live::views::StreamView;
 use crate::state::AppState;
 
@@ -86,7 +86,7 @@ pub async fn viewers(
     };
     outbox::write(&txn, "stream.viewers", stream.id, &event).await?;
     let id = stream.id;
-    let mut view = StreamView::new(stream, pins);
+    let mut view = StreamView::new(stream, ids(&pins));
     view.last_event_id = seq;
     commit(&state, txn, id).await?;
     Ok(HttpResponse::Ok().json(view))

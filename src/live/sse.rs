@@ -136,7 +136,7 @@ async fn catch_up(
     let pins = streams::pinned(&txn, stream_id).await?;
     let data = json!({
         "stream": {"id": stream.id, "title": stream.title, "status": stream.status},
-        "pinned": pins,
+        "pinned": streams::ids(&pins),
         "viewers": stream.viewers,
     });
     out.push(frame(head, "snapshot", &data));

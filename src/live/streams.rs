@@ -4,7 +4,7 @@
 
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
-use livemall_abi::{StreamEvent, StreamInfo};
+use livemall_abi::{StreamEvent, StreamInfo, StreamPin};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::Deserialize;
 use serde_json::json;
@@ -55,6 +55,17 @@ pub async fn find(txn: &TenantTxn, store_id: Uuid, id: Uuid) -> ApiResult<stream
         .ok_or(ApiError::NotFound)
 }
 
+/// The stream a cart is placed from, as `cart.price` sees it: 422
+/// `unknown_stream` when it is not a stream of this store.
+pub async fn for_cart(txn: &TenantTxn, store_id: Uuid, id: Uuid) -> ApiResult<StreamInfo> {
+    let stream = find(txn, store_id, id).await.map_err(|e| match e {
+        ApiError::NotFound => ApiError::field("unknown_stream", "stream_id", "is not a stream of this store"),
+        other => other,
+    })?;
+    let pins = pinned(txn, stream.id).await?;
+    Ok(info(&stream, &pins))
+}
+
 /// Opens a write transaction and locks the stream for a change.
 pub async fn open_change(
     state: &AppState,
@@ -67,8 +78,20 @@ pub async fn open_change(
     Ok((txn, stream))
 }
 
+/// A product pinned right now, and when it was last pinned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pinned {
+    pub product_id: Uuid,
+    pub at: DateTime<Utc>,
+}
+
+/// The product ids of `pins`, in order.
+pub fn ids(pins: &[Pinned]) -> Vec<Uuid> {
+    pins.iter().map(|p| p.product_id).collect()
+}
+
 /// Products pinned right now, in pin order.
-pub async fn pinned(txn: &TenantTxn, stream_id: Uuid) -> ApiResult<Vec<Uuid>> {
+pub async fn pinned(txn: &TenantTxn, stream_id: Uuid) -> ApiResult<Vec<Pinned>> {
     Ok(stream_products::Entity::find()
         .filter(stream_products::Column::TenantId.eq(txn.tenant_id()))
         .filter(stream_products::Column::StreamId.eq(stream_id))
@@ -77,16 +100,26 @@ pub async fn pinned(txn: &TenantTxn, stream_id: Uuid) -> ApiResult<Vec<Uuid>> {
         .all(&**txn)
         .await?
         .into_iter()
-        .map(|p| p.product_id)
+        .map(|p| Pinned {
+            product_id: p.product_id,
+            at: p.pinned_at.unwrap_or(p.first_pinned_at),
+        })
         .collect())
 }
 
-/// The stream as plug-ins see it.
-pub fn info(stream: &streams::Model, pinned: &[Uuid]) -> StreamInfo {
+/// The stream as plug-ins see it, with when each pinned product was pinned.
+pub fn info(stream: &streams::Model, pinned: &[Pinned]) -> StreamInfo {
     StreamInfo {
         id: stream.id.to_string(),
         status: stream.status.clone(),
-        pinned_product_ids: pinned.iter().map(Uuid::to_string).collect(),
+        pinned_product_ids: pinned.iter().map(|p| p.product_id.to_string()).collect(),
+        pins: pinned
+            .iter()
+            .map(|p| StreamPin {
+                product_id: p.product_id.to_string(),
+                pinned_at_ms: p.at.timestamp_millis(),
+            })
+            .collect(),
     }
 }
 
@@ -100,7 +133,7 @@ pub async fn commit(state: &AppState, txn: TenantTxn, stream_id: Uuid) -> ApiRes
 
 pub async fn view(txn: &TenantTxn, stream: streams::Model) -> ApiResult<StreamView> {
     let pins = pinned(txn, stream.id).await?;
-    Ok(StreamView::new(stream, pins))
+    Ok(StreamView::new(stream, ids(&pins)))
 }
 
 #[utoipa::path(tag = "streams", request_body = NewStream,
@@ -213,11 +246,11 @@ pub async fn end(
 async fn transition(
     state: &AppState,
     scope: &TenantScope,
-    ids: (Uuid, Uuid),
+    path: (Uuid, Uuid),
     from: &str,
     to: &str,
 ) -> ApiResult<HttpResponse> {
-    let (txn, stream) = open_change(state, scope, ids).await?;
+    let (txn, stream) = open_change(state, scope, path).await?;
     let (action, topic) = if to == LIVE {
         ("started", "stream.started")
     } else {
@@ -238,17 +271,17 @@ async fn transition(
     active.updated_at = Set(now);
     let stream = active.update(&*txn).await?;
     let pins = pinned(&txn, stream.id).await?;
-    let data = json!({"status": stream.status, "at": now, "pinned": pins});
+    let data = json!({"status": stream.status, "at": now, "pinned": ids(&pins)});
     let seq = feed::append(&txn, stream.id, topic, data, state.settings.live.feed_window).await?;
     let event = StreamEvent {
         stream: info(&stream, &pins),
     };
     outbox::write(&txn, topic, stream.id, &event).await?;
-    let mut view = StreamView::new(stream.clone(), pins.clone());
+    let mut view = StreamView::new(stream.clone(), ids(&pins));
     view.last_event_id = seq;
     commit(state, txn, stream.id).await?;
     if to == LIVE && !pins.is_empty() {
-        crate::live::prices::refresh(state, stream.tenant_id, &stream, &pins).await;
+        crate::live::prices::refresh(state, stream.tenant_id, &stream, &ids(&pins)).await;
     }
     Ok(HttpResponse::Ok().json(view))
 }

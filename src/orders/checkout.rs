@@ -22,6 +22,7 @@ use crate::orders::counters;
 use crate::orders::customers::Shopper;
 use crate::orders::pricing::Priced;
 use crate::orders::record::{self, NewOrder, Taken};
+use crate::orders::types;
 use crate::state::AppState;
 
 /// A priced cart about to become an order.
@@ -104,6 +105,23 @@ async fn take_claims(txn: &TenantTxn, priced: &Priced, customer_key: &str) -> Ap
     Ok(taken)
 }
 
+/// The code of the refusal when a price ran out before the order could be
+/// placed; the storefront prices the cart again once before passing it on.
+pub const PRICE_CHANGED: &str = "price_changed";
+
+/// The order's time, refused when an applied adjustment holds only before it
+/// (a countdown that ended while the order waited for the database).
+fn placed_at(priced: &Priced) -> ApiResult<chrono::DateTime<chrono::Utc>> {
+    let now = types::now();
+    match priced.valid_until_ms() {
+        Some(until) if now.timestamp_millis() >= until => Err(ApiError::conflict(
+            PRICE_CHANGED,
+            "a price in this cart ended before the order was placed; price the cart again",
+        )),
+        _ => Ok(now),
+    }
+}
+
 /// Commits the order, or nothing at all.
 pub async fn place(state: &AppState, p: Placing<'_>) -> ApiResult<HttpResponse> {
     let txn = state.db.tenant(p.tenant_id, Access::Write).await?;
@@ -114,6 +132,7 @@ pub async fn place(state: &AppState, p: Placing<'_>) -> ApiResult<HttpResponse> 
     refuse_rejected(&p.priced)?;
     take_stock(&txn, &p.priced).await?;
     let taken = take_claims(&txn, &p.priced, &p.shopper.key).await?;
+    let placed_at = placed_at(&p.priced)?;
     let order = record::insert(
         &txn,
         NewOrder {
@@ -122,6 +141,7 @@ pub async fn place(state: &AppState, p: Placing<'_>) -> ApiResult<HttpResponse> 
             stream_id: p.stream_id,
             priced: &p.priced,
             taken,
+            placed_at,
         },
     )
     .await?;

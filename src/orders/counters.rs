@@ -4,6 +4,11 @@
 //! cancelled order gives its claims back. Rows are keyed (tenant, install,
 //! key, scope key); the scope key is '' for an install-wide counter and the
 //! customer key for a per-customer one.
+//!
+//! A key that starts with [`UNLISTED`] is claimed like any other but never
+//! sent to plug-ins: an install may keep millions (one per single-use code),
+//! far more than a call's input may carry. A quote tells the shopper when
+//! such a claim would be refused ([`refused_now`]).
 
 use std::collections::HashMap;
 
@@ -19,6 +24,9 @@ use crate::error::ApiResult;
 
 const INSTALL_SCOPE: &str = "";
 
+/// Keys with this prefix are not listed in a call's input.
+pub const UNLISTED: &str = "#";
+
 /// The scope key of a claim made for `customer_key`.
 pub fn scope_key(scope: CounterScope, customer_key: &str) -> String {
     match scope {
@@ -28,7 +36,7 @@ pub fn scope_key(scope: CounterScope, customer_key: &str) -> String {
 }
 
 /// Each install's counters a call may see: install-wide ones, and the
-/// current customer's when there is one.
+/// current customer's when there is one; unlisted keys left out.
 pub async fn visible(
     txn: &TenantTxn,
     install_ids: &[Uuid],
@@ -46,6 +54,7 @@ pub async fn visible(
         .filter(rows::Column::TenantId.eq(txn.tenant_id()))
         .filter(rows::Column::InstallId.is_in(install_ids.to_vec()))
         .filter(scopes)
+        .filter(rows::Column::Key.not_like(format!("{UNLISTED}%")))
         .all(&**txn)
         .await?
     {
@@ -60,6 +69,46 @@ pub async fn visible(
         });
     }
     Ok(out)
+}
+
+/// Of `claims` (install, key, scope key, amount, limit), the indexes of
+/// those that would be refused if the order were placed now.
+pub async fn refused_now(txn: &TenantTxn, claims: &[(Uuid, &str, String, u64, u64)]) -> ApiResult<Vec<usize>> {
+    if claims.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut which = Condition::any();
+    for (install_id, key, scope_key, _, _) in claims {
+        which = which.add(
+            Condition::all()
+                .add(rows::Column::InstallId.eq(*install_id))
+                .add(rows::Column::Key.eq(*key))
+                .add(rows::Column::ScopeKey.eq(scope_key.as_str())),
+        );
+    }
+    let used: HashMap<(Uuid, String, String), u64> = rows::Entity::find()
+        .filter(rows::Column::TenantId.eq(txn.tenant_id()))
+        .filter(which)
+        .all(&**txn)
+        .await?
+        .into_iter()
+        .map(|r| ((r.install_id, r.key, r.scope_key), u64::try_from(r.used).unwrap_or(0)))
+        .collect();
+    let mut taken: HashMap<(Uuid, &str, &str), u64> = HashMap::new();
+    let mut refused = Vec::new();
+    for (i, (install_id, key, scope_key, amount, limit)) in claims.iter().enumerate() {
+        let before = used
+            .get(&(*install_id, (*key).to_string(), scope_key.clone()))
+            .copied()
+            .unwrap_or(0);
+        // Two claims on one counter in one order add up.
+        let mine = taken.entry((*install_id, key, scope_key.as_str())).or_insert(0);
+        *mine = mine.saturating_add(*amount);
+        if before.saturating_add(*mine) > *limit {
+            refused.push(i);
+        }
+    }
+    Ok(refused)
 }
 
 fn this_counter(txn: &TenantTxn, install_id: Uuid, key: &str, scope_key: &str) -> Condition {

@@ -9,11 +9,13 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use livemall_abi::{Adjustment, Cart, Claim, Counter, Hook, Input, InstallInfo, Rejection, StoreInfo, ABI_VERSION};
+use livemall_abi::{
+    Adjustment, Cart, Claim, Counter, CounterScope, Hook, Input, InstallInfo, Rejection, StoreInfo, ABI_VERSION,
+};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::db::TenantTxn;
+use crate::db::{Access, TenantTxn};
 use crate::entities::stores;
 use crate::error::ApiResult;
 use crate::marketplace::pipeline::{installs_for, record_calls, ActiveInstall, CallRecord};
@@ -196,6 +198,58 @@ impl Priced {
                 .peekable();
             mine.peek().is_none() || mine.any(|(_, d)| matches!(d, Decision::Applied { .. }))
         })
+    }
+
+    /// The earliest `valid_until_ms` of the applied adjustments: an order
+    /// placed at or after it does not get this price.
+    pub fn valid_until_ms(&self) -> Option<i64> {
+        self.proposals
+            .iter()
+            .zip(&self.stacked.decisions)
+            .filter(|(_, d)| matches!(d, Decision::Applied { .. }))
+            .filter_map(|(a, _)| a.valid_until_ms)
+            .min()
+    }
+
+    /// For a quote: each claim checkout would refuse now (its counter is at
+    /// its limit) shows as a rejection `claim_refused` with the claim's
+    /// message, so the shopper hears it before ordering. Plug-ins do not see
+    /// unlisted counters (one per single-use code, say), so only the host can tell.
+    pub async fn flag_refused_claims(&mut self, state: &AppState, tenant_id: Uuid) -> ApiResult<()> {
+        let customer_key = self.cart.customer.as_ref().map(|c| c.key.as_str());
+        let mut which = Vec::new();
+        let mut checks = Vec::new();
+        for (run, claim) in self.claims() {
+            if claim.scope == CounterScope::Customer && customer_key.is_none() {
+                continue;
+            }
+            let scope_key = counters::scope_key(claim.scope, customer_key.unwrap_or(""));
+            checks.push((
+                self.runs[*run].install_id,
+                claim.key.as_str(),
+                scope_key,
+                claim.amount,
+                claim.limit,
+            ));
+            which.push((*run, claim.message.clone()));
+        }
+        if checks.is_empty() {
+            return Ok(());
+        }
+        let txn = state.db.tenant(tenant_id, Access::Read).await?;
+        let refused = counters::refused_now(&txn, &checks).await?;
+        drop(txn);
+        for i in refused {
+            let (run, message) = which[i].clone();
+            self.rejections.push((
+                run,
+                Rejection {
+                    code: "claim_refused".into(),
+                    message,
+                },
+            ));
+        }
+        Ok(())
     }
 
     /// The pricing input, for the order.

@@ -11,7 +11,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::orders::customers::Shopper;
 use crate::orders::pricing::Priced;
 use crate::orders::stacking::Decision;
-use crate::orders::types::{self, OrderStatus};
+use crate::orders::types::OrderStatus;
 use crate::orders::views::Loaded;
 
 /// A claim taken with the order, kept so a cancel can give it back.
@@ -69,6 +69,8 @@ pub struct NewOrder<'a> {
     pub stream_id: Option<Uuid>,
     pub priced: &'a Priced,
     pub taken: Vec<Taken>,
+    /// The order's time: its prices were checked as valid at this instant.
+    pub placed_at: chrono::DateTime<chrono::Utc>,
 }
 
 fn position(i: usize) -> i32 {
@@ -142,7 +144,7 @@ pub async fn insert(txn: &TenantTxn, new: NewOrder<'_>) -> ApiResult<Loaded> {
         });
 
     // The number last: its row stays locked until commit, so take it as late as possible.
-    let now = types::now();
+    let now = new.placed_at;
     let order = orders::Model {
         tenant_id,
         id,

@@ -39,6 +39,9 @@ async fn quote(
         }
     }
     let mut cart = cart::build(&txn, &store, body).await?;
+    if let Some(stream_id) = body.stream_id {
+        cart.stream = Some(crate::live::streams::for_cart(&txn, store.id, stream_id).await?);
+    }
     let shopper = customers::identify(&txn, store.id, body.customer_id, body.email.as_deref()).await?;
     cart.customer = shopper.as_ref().map(Shopper::to_abi);
     cart.checkout = checkout;
@@ -58,7 +61,7 @@ async fn quote(
 /// Nothing is reserved; checkout prices again.
 #[utoipa::path(tag = "storefront", request_body = CartRequest,
     responses((status = 200, body = Breakdown), (status = 404, description = "no such active store"),
-        (status = 422, description = "validation_failed, unknown_variant, unavailable, duplicate_line, currency_mismatch or unknown_customer")))]
+        (status = 422, description = "validation_failed, unknown_variant, unavailable, duplicate_line, currency_mismatch, unknown_customer or unknown_stream")))]
 #[post("/storefront/{tenant_slug}/{store_slug}/cart/price")]
 pub async fn price(
     state: web::Data<AppState>,
@@ -66,7 +69,10 @@ pub async fn price(
     body: Valid<CartRequest>,
 ) -> ApiResult<HttpResponse> {
     match quote(&state, &path, &body.0, false, None).await? {
-        Ok(quote) => Ok(HttpResponse::Ok().json(quote.priced.breakdown())),
+        Ok(mut quote) => {
+            quote.priced.flag_refused_claims(&state, quote.tenant_id).await?;
+            Ok(HttpResponse::Ok().json(quote.priced.breakdown()))
+        }
         Err(response) => Ok(response),
     }
 }
@@ -78,8 +84,8 @@ pub async fn price(
     responses((status = 201, body = crate::orders::views::OrderView),
         (status = 400, description = "idempotency_key_required"),
         (status = 404, description = "no such active store"),
-        (status = 409, description = "out_of_stock or claim_refused (nothing was written), idempotency_in_progress"),
-        (status = 422, description = "validation_failed, customer_required, unknown_variant, unavailable, duplicate_line, currency_mismatch, unknown_customer, order_rejected, idempotency_key_reused")))]
+        (status = 409, description = "out_of_stock, claim_refused or price_changed (nothing was written), idempotency_in_progress"),
+        (status = 422, description = "validation_failed, customer_required, unknown_variant, unavailable, duplicate_line, currency_mismatch, unknown_customer, unknown_stream, order_rejected, idempotency_key_reused")))]
 #[post("/storefront/{tenant_slug}/{store_slug}/orders")]
 pub async fn place(
     state: web::Data<AppState>,
@@ -103,24 +109,34 @@ pub async fn place(
     }
     let route = format!("POST /storefront/{}/{}/orders", path.0, path.1);
     let fingerprint = idempotency::fingerprint(&route, &body)?;
-    let quote = match quote(&state, &path, &body, true, Some((raw_key, &fingerprint))).await? {
-        Ok(quote) => quote,
-        Err(replayed) => return Ok(replayed),
-    };
-    let shopper = quote
-        .shopper
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("checkout without a shopper")))?;
-    checkout::place(
-        &state,
-        Placing {
-            tenant_id: quote.tenant_id,
-            store: &quote.store,
-            shopper,
-            stream_id: body.stream_id,
-            priced: quote.priced,
-            key: &key,
-            fingerprint,
-        },
-    )
-    .await
+    // A price that ends between pricing and commit (a countdown) is not
+    // committed; the cart is priced again, with the later clock, once.
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let quote = match quote(&state, &path, &body, true, Some((raw_key, &fingerprint))).await? {
+            Ok(quote) => quote,
+            Err(replayed) => return Ok(replayed),
+        };
+        let shopper = quote
+            .shopper
+            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("checkout without a shopper")))?;
+        let placed = checkout::place(
+            &state,
+            Placing {
+                tenant_id: quote.tenant_id,
+                store: &quote.store,
+                shopper,
+                stream_id: body.stream_id,
+                priced: quote.priced,
+                key: &key,
+                fingerprint: fingerprint.clone(),
+            },
+        )
+        .await;
+        match placed {
+            Err(ApiError::Conflict { code, .. }) if code == checkout::PRICE_CHANGED && attempts < 2 => continue,
+            other => return other,
+        }
+    }
 }

@@ -204,6 +204,25 @@ impl Sse {
         }
     }
 
+    /// The next event of kind `kind` within `wait`, skipping others.
+    pub async fn next_of_within(&mut self, kind: &str, wait: Duration) -> Event {
+        self.next_of_within_any(&[kind], wait).await
+    }
+
+    /// The next event of one of `kinds` within `wait`, skipping others.
+    pub async fn next_of_within_any(&mut self, kinds: &[&str], wait: Duration) -> Event {
+        tokio::time::timeout(wait, async {
+            loop {
+                let e = self.read().await;
+                if kinds.contains(&e.event.as_str()) {
+                    return e;
+                }
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("no {kinds:?} event within {wait:?}"))
+    }
+
     async fn read(&mut self) -> Event {
         loop {
             while let Some(end) = self.buffer.find("\n\n") {

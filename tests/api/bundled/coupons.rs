@@ -203,6 +203,7 @@ async fn generated_codes_are_accepted_once_each_and_the_script_makes_the_same_co
     let reused = mall
         .checkout("two", lamp_with("SPR-00009EE1SNG4", "b@example.com"))
         .await;
+    assert_eq!((reused.status, reused.code()), (StatusCode::CONFLICT, "claim_refused"));
     assert_eq!(
         reused.body["detail"], "The code SPR-00009EE1SNG4 has already been used.",
         "{}",
@@ -216,4 +217,64 @@ async fn generated_codes_are_accepted_once_each_and_the_script_makes_the_same_co
         .checkout("four", lamp_with("SPR-0003AAAAAAAA", "c@example.com"))
         .await;
     assert_eq!(forged.body["detail"], "SPR-0003AAAAAAAA is not a valid code.");
+}
+
+#[tokio::test]
+async fn five_thousand_spent_single_use_codes_stay_out_of_the_input_and_a_spent_one_is_told_in_the_quote() {
+    use livemall::entities::plugin_counters;
+    use sea_orm::{EntityTrait, Set};
+
+    let mall = mall(100, 10).await;
+    let config = json!({"campaigns": [{"id": "bulk", "generated": {"prefix": "SPR", "secret": "a long campaign secret", "count": 20000},
+        "discount": "percentage", "percent": 10, "per_code_limit": 1}]});
+    let install_id: Uuid = install(&mall, "coupons", config, 100).await.parse().unwrap();
+    // 5,000 redeemed codes: listed, they would be ~300 KB of input, past the 256 KiB limit.
+    let txn = mall
+        .shop
+        .app
+        .db
+        .tenant(mall.shop.t.tenant_id, livemall::db::Access::Write)
+        .await
+        .unwrap();
+    for chunk in (0..5000).collect::<Vec<_>>().chunks(500) {
+        let rows = chunk.iter().map(|i| plugin_counters::ActiveModel {
+            tenant_id: Set(mall.shop.t.tenant_id),
+            install_id: Set(install_id),
+            key: Set(format!("#code:bulk:SPR-SPENT{i:08}")),
+            scope_key: Set(String::new()),
+            used: Set(1),
+            updated_at: Set(chrono::Utc::now()),
+        });
+        plugin_counters::Entity::insert_many(rows)
+            .exec_without_returning(&*txn)
+            .await
+            .unwrap();
+    }
+    txn.commit().await.unwrap();
+
+    let quote = mall.price(lamp_with("SPR-00009EE1SNG4", "a@example.com")).await;
+    assert_eq!(quote.body["plugins"][0]["outcome"], "ok", "{}", quote.body);
+    assert_eq!(quote.body["total"], 4410, "{}", quote.body);
+    assert_eq!(quote.body["rejections"], json!([]));
+    let placed = mall
+        .checkout("first", lamp_with("SPR-00009EE1SNG4", "a@example.com"))
+        .await;
+    assert_eq!(placed.status, StatusCode::CREATED, "{}", placed.body);
+
+    let quote = mall.price(lamp_with("spr-00009ee1sng4", "b@example.com")).await;
+    assert_eq!(quote.body["rejections"][0]["code"], "claim_refused", "{}", quote.body);
+    assert_eq!(
+        quote.body["rejections"][0]["message"],
+        "The code SPR-00009EE1SNG4 has already been used."
+    );
+    assert_eq!(quote.body["rejections"][0]["source"]["plugin_slug"], "coupons");
+    let again = mall
+        .checkout("second", lamp_with("spr-00009ee1sng4", "b@example.com"))
+        .await;
+    assert_eq!(
+        (again.status, again.code()),
+        (StatusCode::CONFLICT, "claim_refused"),
+        "{}",
+        again.body
+    );
 }

@@ -99,7 +99,17 @@ async fn a_customer_orders_by_id_and_a_guest_with_their_email_keys_as_them() {
 #[tokio::test]
 async fn the_stream_and_codes_are_kept_with_the_order() {
     let mall = Mall::open(10, 10).await;
-    let stream = Uuid::now_v7().to_string();
+    let stream = mall
+        .shop
+        .app
+        .post(
+            &mall.shop.path("/streams"),
+            &mall.shop.t.token,
+            json!({"title": "Friday live", "scheduled_at": "2026-11-27T18:00:00Z"}),
+        )
+        .await;
+    assert_eq!(stream.status, StatusCode::CREATED, "{}", stream.body);
+    let stream = stream.body["id"].as_str().unwrap().to_string();
     let body = json!({"email": "a@example.com", "stream_id": stream, "codes": ["LIVE10", "vip"],
         "currency": "eur", "lines": [{"sku": "BULB", "quantity": 4}]});
     let placed = mall.checkout("s1", body).await;

@@ -211,3 +211,39 @@ async fn an_orders_price_replays_from_the_input_kept_with_it() {
         placed.body["adjustments_total"].as_i64()
     );
 }
+
+#[tokio::test]
+async fn a_price_past_its_valid_until_is_never_committed_and_the_cart_is_priced_again_once() {
+    let mall = Mall::open(10, 10).await;
+    // Ended long ago: every pricing proposes it, no order may commit it.
+    let ended =
+        json!({"adjustments": [{"amount": -700, "label": "Countdown", "class": "live_price", "valid_until_ms": 1}]});
+    mall.install("config_effects", "countdown", ended, 10).await;
+    let quote = mall.price(basket(&mall)).await;
+    assert_eq!(quote.body["total"], 10_600, "{}", quote.body);
+    let calls = mall.calls("ok").await;
+    let before = mall.snapshot().await;
+    let refused = mall.checkout("late", basket(&mall)).await;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (StatusCode::CONFLICT, "price_changed"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(mall.snapshot().await, before);
+    // Priced at checkout, found expired, priced again, expired again.
+    assert_eq!(mall.calls("ok").await, calls + 2);
+}
+
+#[tokio::test]
+async fn a_price_valid_until_a_later_instant_is_committed_and_the_order_is_placed_before_it() {
+    let mall = Mall::open(10, 10).await;
+    let until = chrono::Utc::now().timestamp_millis() + 3_600_000;
+    let live = json!({"adjustments": [{"amount": -700, "label": "Countdown", "class": "live_price", "valid_until_ms": until}]});
+    mall.install("config_effects", "countdown", live, 10).await;
+    let placed = mall.checkout("in-time", basket(&mall)).await;
+    assert_eq!(placed.status, StatusCode::CREATED, "{}", placed.body);
+    assert_eq!(placed.body["total"], 10_600);
+    let at: chrono::DateTime<chrono::Utc> = placed.body["created_at"].as_str().unwrap().parse().unwrap();
+    assert!(at.timestamp_millis() < until);
+}
