@@ -2,11 +2,12 @@
 //! install, and is marked dispatched, in one transaction. Order events of
 //! a live stream also put the stock left of its pinned products on the feed.
 
-use std::collections::HashSet;
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
 use livemall_abi::{Hook, OrderEvent};
-use sea_orm::sea_query::{LockBehavior, LockType};
+use sea_orm::sea_query::{Expr, LockBehavior, LockType};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use uuid::Uuid;
 
@@ -27,13 +28,21 @@ pub fn topics() -> Vec<&'static str> {
 }
 
 /// Where an event goes: its store, its lane, and (for a timer) its one install.
+#[derive(Clone, Copy)]
 struct Target {
     store_id: Uuid,
     lane: Uuid,
     only: Option<Uuid>,
+    /// The live stream of an order event, if it came from one.
+    stream: Option<Uuid>,
 }
 
 /// Routes up to `events.batch` new events of the tenant; returns how many.
+///
+/// The batch is read with a few queries whatever its size: the targets of
+/// its events at once, each store's installs once per hook, every delivery
+/// in one insert and every event marked dispatched in one update. Most
+/// events (an order in a store without async plug-ins) route to nothing.
 pub async fn route(state: &AppState, tenant_id: Uuid) -> ApiResult<usize> {
     let txn = state.db.tenant(tenant_id, Access::Write).await?;
     let events = outbox_events::Entity::find()
@@ -45,105 +54,148 @@ pub async fn route(state: &AppState, tenant_id: Uuid) -> ApiResult<usize> {
         .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
         .all(&*txn)
         .await?;
+    if events.is_empty() {
+        return Ok(0);
+    }
+    let targets = targets(&txn, &events).await?;
+    let mut installs: HashMap<(Uuid, Hook), Vec<Uuid>> = HashMap::new();
+    let mut deliveries = Vec::new();
     let mut touched = HashSet::new();
+    let now = Utc::now();
     for event in &events {
-        if let Some(hook) = Hook::parse(&event.topic) {
-            if let Some(target) = target(&txn, hook, event).await? {
-                fan_out(state, &txn, hook, event, &target).await?;
-                if hook == Hook::OrderCreated || hook == Hook::OrderCancelled {
-                    touched.extend(stock_on_feed(state, &txn, event, target.lane).await?);
-                }
+        let (Some(hook), Some(target)) = (Hook::parse(&event.topic), targets.get(&event.id)) else {
+            continue;
+        };
+        let subscribed = match installs.entry((target.store_id, hook)) {
+            Entry::Occupied(known) => known.into_mut(),
+            Entry::Vacant(slot) => {
+                let found = installs_for(state, &txn, target.store_id, hook).await?;
+                slot.insert(found.into_iter().map(|i| i.install_id).collect())
             }
+        };
+        for install_id in subscribed.iter().filter(|i| target.only.is_none_or(|only| only == **i)) {
+            deliveries.push(delivery(&txn, hook, event, target, *install_id, now));
         }
-        outbox_events::Entity::update_many()
-            .col_expr(
-                outbox_events::Column::DispatchedAt,
-                sea_orm::sea_query::Expr::value(Utc::now()),
-            )
-            .filter(outbox_events::Column::TenantId.eq(tenant_id))
-            .filter(outbox_events::Column::Id.eq(event.id))
-            .exec(&*txn)
+        if let (Hook::OrderCreated | Hook::OrderCancelled, Some(stream)) = (hook, target.stream) {
+            touched.extend(stock_on_feed(state, &txn, event, stream).await?);
+        }
+    }
+    for chunk in deliveries.chunks(500) {
+        event_deliveries::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&*txn)
             .await?;
     }
+    outbox_events::Entity::update_many()
+        .col_expr(outbox_events::Column::DispatchedAt, Expr::value(now))
+        .filter(outbox_events::Column::TenantId.eq(tenant_id))
+        .filter(outbox_events::Column::Id.is_in(events.iter().map(|e| e.id)))
+        .exec(&*txn)
+        .await?;
     txn.commit().await?;
     for stream_id in touched {
         state.live.poke(stream_id);
     }
-    if !events.is_empty() {
+    if !deliveries.is_empty() {
         state.events.wake();
     }
     Ok(events.len())
 }
 
-async fn target(txn: &TenantTxn, hook: Hook, event: &outbox_events::Model) -> ApiResult<Option<Target>> {
+/// The target of each event that has one, read with one query per kind of aggregate.
+async fn targets(txn: &TenantTxn, events: &[outbox_events::Model]) -> ApiResult<HashMap<Uuid, Target>> {
     let tenant = txn.tenant_id();
-    Ok(match hook {
-        Hook::TimerFired => {
-            let install_id = event.aggregate_id;
-            installs::Entity::find_by_id((tenant, install_id))
-                .one(&**txn)
-                .await?
-                .map(|i| Target {
-                    store_id: i.store_id,
-                    lane: install_id,
-                    only: Some(install_id),
-                })
+    let (mut timers, mut orders_of, mut streams_of) = (Vec::new(), Vec::new(), Vec::new());
+    for event in events {
+        match Hook::parse(&event.topic) {
+            Some(Hook::TimerFired) => timers.push(event.aggregate_id),
+            Some(Hook::OrderCreated | Hook::OrderPaid | Hook::OrderCancelled | Hook::OrderRefunded) => {
+                orders_of.push(event.aggregate_id)
+            }
+            Some(_) => streams_of.push(event.aggregate_id),
+            None => {}
         }
-        Hook::OrderCreated | Hook::OrderPaid | Hook::OrderCancelled | Hook::OrderRefunded => {
-            orders::Entity::find_by_id((tenant, event.aggregate_id))
-                .one(&**txn)
-                .await?
-                .map(|o| Target {
-                    store_id: o.store_id,
-                    lane: o.stream_id.unwrap_or(o.id),
-                    only: None,
-                })
-        }
-        _ => streams::Entity::find_by_id((tenant, event.aggregate_id))
-            .one(&**txn)
+    }
+    let mut by_aggregate: HashMap<Uuid, Target> = HashMap::new();
+    if !timers.is_empty() {
+        for i in installs::Entity::find()
+            .filter(installs::Column::TenantId.eq(tenant))
+            .filter(installs::Column::Id.is_in(timers))
+            .all(&**txn)
             .await?
-            .map(|s| Target {
+        {
+            let target = Target {
+                store_id: i.store_id,
+                lane: i.id,
+                only: Some(i.id),
+                stream: None,
+            };
+            by_aggregate.insert(i.id, target);
+        }
+    }
+    if !orders_of.is_empty() {
+        let rows: Vec<(Uuid, Uuid, Option<Uuid>)> = orders::Entity::find()
+            .select_only()
+            .columns([orders::Column::Id, orders::Column::StoreId, orders::Column::StreamId])
+            .filter(orders::Column::TenantId.eq(tenant))
+            .filter(orders::Column::Id.is_in(orders_of))
+            .into_tuple()
+            .all(&**txn)
+            .await?;
+        for (id, store_id, stream) in rows {
+            let target = Target {
+                store_id,
+                lane: stream.unwrap_or(id),
+                only: None,
+                stream,
+            };
+            by_aggregate.insert(id, target);
+        }
+    }
+    if !streams_of.is_empty() {
+        for s in streams::Entity::find()
+            .filter(streams::Column::TenantId.eq(tenant))
+            .filter(streams::Column::Id.is_in(streams_of))
+            .all(&**txn)
+            .await?
+        {
+            let target = Target {
                 store_id: s.store_id,
                 lane: s.id,
                 only: None,
-            }),
-    })
+                stream: None,
+            };
+            by_aggregate.insert(s.id, target);
+        }
+    }
+    Ok(events
+        .iter()
+        .filter_map(|e| by_aggregate.get(&e.aggregate_id).map(|t| (e.id, *t)))
+        .collect())
 }
 
-async fn fan_out(
-    state: &AppState,
+fn delivery(
     txn: &TenantTxn,
     hook: Hook,
     event: &outbox_events::Model,
     target: &Target,
-) -> ApiResult<()> {
-    let now = Utc::now();
-    let rows: Vec<event_deliveries::ActiveModel> = installs_for(state, txn, target.store_id, hook)
-        .await?
-        .into_iter()
-        .filter(|i| target.only.is_none_or(|only| only == i.install_id))
-        .map(|i| event_deliveries::ActiveModel {
-            tenant_id: Set(txn.tenant_id()),
-            id: Set(Uuid::now_v7()),
-            event_id: Set(event.id),
-            hook: Set(hook.as_str().to_string()),
-            install_id: Set(i.install_id),
-            store_id: Set(target.store_id),
-            lane: Set(target.lane),
-            status: Set(PENDING.into()),
-            attempts: Set(0),
-            next_attempt_at: Set(now),
-            last_error: Set(None),
-            created_at: Set(now),
-            delivered_at: Set(None),
-        })
-        .collect();
-    if !rows.is_empty() {
-        event_deliveries::Entity::insert_many(rows)
-            .exec_without_returning(&**txn)
-            .await?;
+    install_id: Uuid,
+    now: chrono::DateTime<Utc>,
+) -> event_deliveries::ActiveModel {
+    event_deliveries::ActiveModel {
+        tenant_id: Set(txn.tenant_id()),
+        id: Set(Uuid::now_v7()),
+        event_id: Set(event.id),
+        hook: Set(hook.as_str().to_string()),
+        install_id: Set(install_id),
+        store_id: Set(target.store_id),
+        lane: Set(target.lane),
+        status: Set(PENDING.into()),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        last_error: Set(None),
+        created_at: Set(now),
+        delivered_at: Set(None),
     }
-    Ok(())
 }
 
 /// After an order of a live stream, the stock left of its pinned products
@@ -152,9 +204,12 @@ async fn stock_on_feed(
     state: &AppState,
     txn: &TenantTxn,
     event: &outbox_events::Model,
-    lane: Uuid,
+    stream_id: Uuid,
 ) -> ApiResult<Option<Uuid>> {
-    let Some(stream) = streams::Entity::find_by_id((txn.tenant_id(), lane)).one(&**txn).await? else {
+    let Some(stream) = streams::Entity::find_by_id((txn.tenant_id(), stream_id))
+        .one(&**txn)
+        .await?
+    else {
         return Ok(None);
     };
     if stream.status != LIVE {
@@ -170,7 +225,7 @@ async fn stock_on_feed(
         let Ok(product_id) = line.product_id.parse::<Uuid>() else {
             continue;
         };
-        if pins.contains(&product_id) && seen.insert(product_id) {
+        if pins.iter().any(|p| p.product_id == product_id) && seen.insert(product_id) {
             stock_event(txn, stream.id, product_id, state.settings.live.feed_window).await?;
             wrote = true;
         }
