@@ -24,9 +24,27 @@ use std::time::Duration;
 use drive::{Run, Target};
 use mall::Mall;
 
+/// What the store runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plugins {
+    /// The first n of the SDK example, the WAT example and a fixed-discount guest.
+    Examples(usize),
+    /// The bundled coupons, countdown and flash deals, orders from a live stream.
+    Bundled,
+}
+
+impl std::fmt::Display for Plugins {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Plugins::Examples(n) => write!(f, "{n}"),
+            Plugins::Bundled => f.write_str("bundled"),
+        }
+    }
+}
+
 pub struct Config {
     pub postgres: bool,
-    pub plugins: usize,
+    pub plugins: Plugins,
     pub seconds: u64,
     pub shoppers: Vec<usize>,
     pub baseline: bool,
@@ -42,7 +60,10 @@ impl Config {
     fn from_env() -> anyhow::Result<Config> {
         Ok(Config {
             postgres: matches!(env_or("LOAD_ENGINE", "sqlite").as_str(), "postgres" | "pg"),
-            plugins: env_or("LOAD_PLUGINS", "3").parse::<usize>()?.min(3),
+            plugins: match env_or("LOAD_PLUGINS", "3").as_str() {
+                "bundled" => Plugins::Bundled,
+                n => Plugins::Examples(n.parse::<usize>()?.min(3)),
+            },
             seconds: env_or("LOAD_SECONDS", "10").parse()?,
             shoppers: env_or("LOAD_SHOPPERS", "8,32,64")
                 .split(',')

@@ -54,6 +54,7 @@ fn adjustment(line: Option<u32>, amount: i64, label: &str) -> Adjustment {
         priority: 100,
         exclusive: false,
         combines_with: vec![],
+        valid_until_ms: None,
     }
 }
 

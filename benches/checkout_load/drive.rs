@@ -194,6 +194,7 @@ pub async fn http(mall: &Arc<Mall>, shoppers: usize, target: Target, time: Durat
             let body = json!({
                 "lines": [{"variant_id": v.id, "quantity": 1}],
                 "email": format!("shopper{shopper}@example.com"),
+                "stream_id": mall.stream_id,
             });
             let sent = mall
                 .client

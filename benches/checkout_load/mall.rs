@@ -14,7 +14,7 @@ use sea_orm::{ConnectionTrait, Database};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::Config;
+use crate::{Config, Plugins};
 
 const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 /// Far more than any run sells, and below the catalogue's 10^9 limit.
@@ -45,6 +45,8 @@ pub struct Mall {
     pub spread: Vec<Variant>,
     /// Checkouts answered 201 (HTTP) or committed (baseline), warm-up included.
     pub placed: AtomicU64,
+    /// The live stream shoppers order from (bundled plug-ins only).
+    pub stream_id: Option<Uuid>,
     pub pg_database: Option<String>,
     _dir: tempfile::TempDir,
 }
@@ -117,7 +119,13 @@ impl Mall {
         let store = livemall::tenancy::stores::find(&txn, store_id).await?;
         let bare_store = livemall::tenancy::stores::find(&txn, bare_id).await?;
         drop(txn);
-        install_plugins(&state, tenant_id, store_id, config.plugins).await?;
+        let stream_id = match config.plugins {
+            Plugins::Examples(n) => {
+                install_plugins(&state, tenant_id, store_id, n).await?;
+                None
+            }
+            Plugins::Bundled => Some(setup.bundled(&state, store_id, &hot).await?),
+        };
         Ok(Mall {
             state,
             base,
@@ -129,6 +137,7 @@ impl Mall {
             hot,
             spread,
             placed: AtomicU64::new(0),
+            stream_id,
             pg_database,
             _dir: dir,
         })
@@ -164,6 +173,57 @@ impl Setup<'_> {
             bail!("POST {path}: {status} {body}");
         }
         Ok(body)
+    }
+
+    async fn post_ok(&self, path: &str, body: Value) -> anyhow::Result<Value> {
+        let resp = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await?;
+        let status = resp.status();
+        let body: Value = resp.json().await?;
+        if !status.is_success() {
+            bail!("POST {path}: {status} {body}");
+        }
+        Ok(body)
+    }
+
+    /// The three bundled plug-ins as a merchant sets them up for a live
+    /// sale, each touching every order of the hot variant: an automatic 5%
+    /// promotion with a usage limit (a claim per order), a 30-minute
+    /// countdown on the hot product, pinned in a live stream, and a flash
+    /// deal on the hot variant (a claim per unit). Returns the stream.
+    async fn bundled(&self, state: &AppState, store: Uuid, hot: &Variant) -> anyhow::Result<Uuid> {
+        let dist = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("plugins/dist");
+        registry::register_bundled(state, &dist).await?;
+        let installs = [
+            json!({"plugin": "coupons", "priority": 100, "config": {"campaigns": [{"id": "load", "automatic": true,
+                "title": "Live week", "discount": "percentage", "percent": 5, "usage_limit": 1_000_000_000}]}}),
+            json!({"plugin": "countdown", "priority": 20, "config": {"duration_seconds": 1800, "percent_off": 10}}),
+            json!({"plugin": "flash-deals", "priority": 10, "config": {"deals": [{"id": "hot", "variant": hot.sku,
+                "price": 990, "quantity": 1_000_000_000, "per_customer_limit": 1_000_000}]}}),
+        ];
+        for body in installs {
+            self.post(&format!("/api/v1/stores/{store}/plugins"), body).await?;
+        }
+        let stream = self
+            .post(
+                &format!("/api/v1/stores/{store}/streams"),
+                json!({"title": "Load live", "scheduled_at": "2026-11-27T18:00:00Z"}),
+            )
+            .await?;
+        let stream_id: Uuid = str_of(&stream["id"])?.parse()?;
+        self.post_ok(&format!("/api/v1/stores/{store}/streams/{stream_id}/start"), json!({}))
+            .await?;
+        self.post_ok(
+            &format!("/api/v1/stores/{store}/streams/{stream_id}/pins"),
+            json!({"product_id": hot.product_id}),
+        )
+        .await?;
+        Ok(stream_id)
     }
 
     async fn store(&self, slug: &str) -> anyhow::Result<Uuid> {
