@@ -77,9 +77,9 @@ call POST "/storefront/$tenant/live/cart/price" \
   jq -c '{subtotal: .subtotal, total: .total, rejections: .rejections,
     lines: [.lines[] | {sku: .sku, adjustments: [.adjustments[] | {label: .label, amount: .amount}]}]}'
 
-# From here on the steps use the live-stream API (streams, pins, the feed).
 step "start a stream"
-stream=$(call POST "/stores/$store/streams" '{"title":"Friday live sale"}' | jq -r .id)
+stream=$(call POST "/stores/$store/streams" \
+  "{\"title\":\"Friday live sale\",\"scheduled_at\":\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\"}" | jq -r .id)
 call POST "/stores/$store/streams/$stream/start" '{}' | jq -c '{id, status}'
 
 step "follow the live feed (in the background)"
