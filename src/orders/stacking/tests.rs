@@ -15,6 +15,7 @@ fn adj(line: Option<u32>, amount: i64, class: &str) -> Adjustment {
         priority: 100,
         exclusive: false,
         combines_with: vec![],
+        valid_until_ms: None,
     }
 }
 
