@@ -100,12 +100,20 @@ pub struct EventSettings {
     pub dispatcher: bool,
     /// How often the dispatcher looks for work when nothing woke it.
     pub poll_ms: u64,
+    /// After a round that was not full, how long events gather before the
+    /// next, so that one transaction routes many under load.
+    #[serde(default = "default_gather_ms")]
+    pub gather_ms: u64,
     /// Deliveries handled per transaction.
     pub batch: u64,
     /// Tries before a delivery is dead.
     pub max_attempts: i32,
     /// Wait before the first retry; doubled for each later one.
     pub backoff_ms: u64,
+}
+
+fn default_gather_ms() -> u64 {
+    5
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -163,6 +171,7 @@ impl Default for Settings {
             events: EventSettings {
                 dispatcher: true,
                 poll_ms: 250,
+                gather_ms: default_gather_ms(),
                 batch: 64,
                 max_attempts: 6,
                 // 1 s, 2 s, 4 s, 8 s, 16 s: a plug-in gets about half a minute to recover.

@@ -12,6 +12,7 @@ mod m20261125_000004_live_install;
 mod m20261125_000010_orders;
 mod m20261125_000020_live;
 mod m20261125_000021_pin_times;
+mod m20261125_000022_dispatch_indexes;
 mod m20261125_000030_billing;
 pub mod rls;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000010_orders::Migration),
             Box::new(m20261125_000020_live::Migration),
             Box::new(m20261125_000021_pin_times::Migration),
+            Box::new(m20261125_000022_dispatch_indexes::Migration),
             Box::new(m20261125_000030_billing::Migration),
         ]
     }

@@ -1,6 +1,9 @@
 //! The dispatcher loop: due timers, then new outbox events, then due
 //! deliveries, tenant by tenant. It sleeps `events.poll_ms` when a round
-//! found nothing, unless a commit in this process wakes it earlier.
+//! found nothing, unless a commit in this process wakes it earlier. Between
+//! rounds that were not full it lets `events.gather_ms` pass, so that under
+//! load one transaction routes the events of many commits instead of each
+//! commit costing the database a dispatcher transaction of its own.
 
 use std::time::Duration;
 
@@ -23,6 +26,8 @@ pub fn spawn(state: AppState) {
 
 async fn run(state: AppState) {
     let poll = Duration::from_millis(Ord::max(state.settings.events.poll_ms, 1));
+    let gather = Duration::from_millis(state.settings.events.gather_ms);
+    let full = usize::try_from(state.settings.events.batch).unwrap_or(usize::MAX);
     loop {
         let done = match round(&state).await {
             Ok(done) => done,
@@ -36,6 +41,9 @@ async fn run(state: AppState) {
                 _ = state.events.wait() => {}
                 _ = tokio::time::sleep(poll) => {}
             }
+        }
+        if done < full && !gather.is_zero() {
+            tokio::time::sleep(gather).await;
         }
     }
 }
