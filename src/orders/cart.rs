@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use livemall_abi::{Cart, CartLine};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -123,16 +123,21 @@ pub async fn build(txn: &TenantTxn, store: &stores::Model, req: &CartRequest) ->
             Ref::Sku(sku) => skus.push(sku.clone()),
         }
     }
-    let found = variants::Entity::find()
-        .filter(variants::Column::TenantId.eq(txn.tenant_id()))
-        .filter(variants::Column::StoreId.eq(store.id))
-        .filter(
-            Condition::any()
-                .add(variants::Column::Id.is_in(ids))
-                .add(variants::Column::Sku.is_in(skus)),
-        )
-        .all(&**txn)
-        .await?;
+    // By id and by SKU apart: each is an index lookup, where one query with
+    // `id IN (..) OR sku IN (..)` reads every variant of the store.
+    let mut found = Vec::with_capacity(refs.len());
+    let by_id = (!ids.is_empty()).then(|| variants::Column::Id.is_in(ids));
+    let by_sku = (!skus.is_empty()).then(|| variants::Column::Sku.is_in(skus));
+    for by in [by_id, by_sku].into_iter().flatten() {
+        found.extend(
+            variants::Entity::find()
+                .filter(variants::Column::TenantId.eq(txn.tenant_id()))
+                .filter(variants::Column::StoreId.eq(store.id))
+                .filter(by)
+                .all(&**txn)
+                .await?,
+        );
+    }
     let by_id: HashMap<Uuid, &variants::Model> = found.iter().map(|v| (v.id, v)).collect();
     let by_sku: HashMap<&str, &variants::Model> = found.iter().map(|v| (v.sku.as_str(), v)).collect();
 
