@@ -124,9 +124,10 @@ async fn main() {
         comment(&c, &dbase, &stage, i).await;
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let txn = dstate.db.tenant(tenant, Access::Read).await.unwrap();
     let mut delays = Vec::new();
     for _ in 0..1000 {
+        // A fresh transaction each time: one read transaction keeps its snapshot.
+        let txn = dstate.db.tenant(tenant, Access::Read).await.unwrap();
         let rows = event_deliveries::Entity::find()
             .filter(event_deliveries::Column::CreatedAt.gte(since))
             .filter(event_deliveries::Column::Status.eq("delivered"))
