@@ -169,22 +169,6 @@ impl Setup<'_> {
         let resp = req.send().await?;
         let status = resp.status();
         let body: Value = resp.json().await?;
-        if status != reqwest::StatusCode::CREATED {
-            bail!("POST {path}: {status} {body}");
-        }
-        Ok(body)
-    }
-
-    async fn post_ok(&self, path: &str, body: Value) -> anyhow::Result<Value> {
-        let resp = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .json(&body)
-            .send()
-            .await?;
-        let status = resp.status();
-        let body: Value = resp.json().await?;
         if !status.is_success() {
             bail!("POST {path}: {status} {body}");
         }
@@ -216,9 +200,9 @@ impl Setup<'_> {
             )
             .await?;
         let stream_id: Uuid = str_of(&stream["id"])?.parse()?;
-        self.post_ok(&format!("/api/v1/stores/{store}/streams/{stream_id}/start"), json!({}))
+        self.post(&format!("/api/v1/stores/{store}/streams/{stream_id}/start"), json!({}))
             .await?;
-        self.post_ok(
+        self.post(
             &format!("/api/v1/stores/{store}/streams/{stream_id}/pins"),
             json!({"product_id": hot.product_id}),
         )

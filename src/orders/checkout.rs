@@ -80,18 +80,18 @@ async fn take_stock(txn: &TenantTxn, priced: &Priced) -> ApiResult<()> {
 /// when one would pass its limit.
 async fn take_claims(txn: &TenantTxn, priced: &Priced, customer_key: &str) -> ApiResult<Vec<Taken>> {
     let mut claims: Vec<_> = priced
-        .claims()
-        .map(|(run, c)| {
-            (
-                priced.runs[*run].install_id,
-                c,
-                counters::scope_key(c.scope, customer_key),
-            )
-        })
+        .claim_targets(Some(customer_key))
+        .into_iter()
+        .map(|(_, target)| target)
         .collect();
-    claims.sort_by(|a, b| (a.0, &a.1.key, &a.2).cmp(&(b.0, &b.1.key, &b.2)));
+    claims.sort_by(|a, b| (a.install_id, &a.claim.key, &a.scope_key).cmp(&(b.install_id, &b.claim.key, &b.scope_key)));
     let mut taken = Vec::with_capacity(claims.len());
-    for (install_id, claim, scope_key) in claims {
+    for counters::Target {
+        install_id,
+        claim,
+        scope_key,
+    } in claims
+    {
         if !counters::claim(txn, install_id, &claim.key, &scope_key, claim.amount, claim.limit).await? {
             return Err(ApiError::conflict("claim_refused", claim.message.clone()));
         }

@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 
 use chrono::Utc;
-use livemall_abi::{Counter, CounterScope};
+use livemall_abi::{Claim, Counter, CounterScope};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
@@ -71,40 +71,37 @@ pub async fn visible(
     Ok(out)
 }
 
-/// Of `claims` (install, key, scope key, amount, limit), the indexes of
-/// those that would be refused if the order were placed now.
-pub async fn refused_now(txn: &TenantTxn, claims: &[(Uuid, &str, String, u64, u64)]) -> ApiResult<Vec<usize>> {
-    if claims.is_empty() {
+/// A plug-in's claim on one of its install's counters.
+pub struct Target<'a> {
+    pub install_id: Uuid,
+    pub claim: &'a Claim,
+    /// See [`scope_key`].
+    pub scope_key: String,
+}
+
+/// The indexes of the `targets` that would be refused if the order were placed now.
+pub async fn refused_now(txn: &TenantTxn, targets: &[Target<'_>]) -> ApiResult<Vec<usize>> {
+    if targets.is_empty() {
         return Ok(Vec::new());
     }
     let mut which = Condition::any();
-    for (install_id, key, scope_key, _, _) in claims {
-        which = which.add(
-            Condition::all()
-                .add(rows::Column::InstallId.eq(*install_id))
-                .add(rows::Column::Key.eq(*key))
-                .add(rows::Column::ScopeKey.eq(scope_key.as_str())),
-        );
+    for t in targets {
+        which = which.add(this_counter(txn, t.install_id, &t.claim.key, &t.scope_key));
     }
-    let used: HashMap<(Uuid, String, String), u64> = rows::Entity::find()
-        .filter(rows::Column::TenantId.eq(txn.tenant_id()))
-        .filter(which)
-        .all(&**txn)
-        .await?
-        .into_iter()
-        .map(|r| ((r.install_id, r.key, r.scope_key), u64::try_from(r.used).unwrap_or(0)))
+    let rows = rows::Entity::find().filter(which).all(&**txn).await?;
+    let used: HashMap<(Uuid, &str, &str), i64> = rows
+        .iter()
+        .map(|r| ((r.install_id, r.key.as_str(), r.scope_key.as_str()), r.used))
         .collect();
-    let mut taken: HashMap<(Uuid, &str, &str), u64> = HashMap::new();
+    let mut wanted: HashMap<(Uuid, &str, &str), u64> = HashMap::new();
     let mut refused = Vec::new();
-    for (i, (install_id, key, scope_key, amount, limit)) in claims.iter().enumerate() {
-        let before = used
-            .get(&(*install_id, (*key).to_string(), scope_key.clone()))
-            .copied()
-            .unwrap_or(0);
+    for (i, t) in targets.iter().enumerate() {
+        let counter = (t.install_id, t.claim.key.as_str(), t.scope_key.as_str());
+        let before = used.get(&counter).map_or(0, |u| u64::try_from(*u).unwrap_or(0));
         // Two claims on one counter in one order add up.
-        let mine = taken.entry((*install_id, key, scope_key.as_str())).or_insert(0);
-        *mine = mine.saturating_add(*amount);
-        if before.saturating_add(*mine) > *limit {
+        let mine = wanted.entry(counter).or_insert(0);
+        *mine = mine.saturating_add(t.claim.amount);
+        if before.saturating_add(*mine) > t.claim.limit {
             refused.push(i);
         }
     }

@@ -211,44 +211,50 @@ impl Priced {
             .min()
     }
 
+    /// Each claim to take, with its run and its counter; a per-customer
+    /// claim is left out when there is no customer.
+    pub fn claim_targets(&self, customer_key: Option<&str>) -> Vec<(usize, counters::Target<'_>)> {
+        self.claims()
+            .filter(|(_, c)| c.scope == CounterScope::Install || customer_key.is_some())
+            .map(|(run, claim)| {
+                let target = counters::Target {
+                    install_id: self.runs[*run].install_id,
+                    claim,
+                    scope_key: counters::scope_key(claim.scope, customer_key.unwrap_or("")),
+                };
+                (*run, target)
+            })
+            .collect()
+    }
+
     /// For a quote: each claim checkout would refuse now (its counter is at
     /// its limit) shows as a rejection `claim_refused` with the claim's
     /// message, so the shopper hears it before ordering. Plug-ins do not see
     /// unlisted counters (one per single-use code, say), so only the host can tell.
     pub async fn flag_refused_claims(&mut self, state: &AppState, tenant_id: Uuid) -> ApiResult<()> {
-        let customer_key = self.cart.customer.as_ref().map(|c| c.key.as_str());
-        let mut which = Vec::new();
-        let mut checks = Vec::new();
-        for (run, claim) in self.claims() {
-            if claim.scope == CounterScope::Customer && customer_key.is_none() {
-                continue;
-            }
-            let scope_key = counters::scope_key(claim.scope, customer_key.unwrap_or(""));
-            checks.push((
-                self.runs[*run].install_id,
-                claim.key.as_str(),
-                scope_key,
-                claim.amount,
-                claim.limit,
-            ));
-            which.push((*run, claim.message.clone()));
-        }
-        if checks.is_empty() {
+        let customer_key = self.cart.customer.as_ref().map(|c| c.key.clone());
+        let (runs, targets): (Vec<usize>, Vec<_>) = self.claim_targets(customer_key.as_deref()).into_iter().unzip();
+        if targets.is_empty() {
             return Ok(());
         }
         let txn = state.db.tenant(tenant_id, Access::Read).await?;
-        let refused = counters::refused_now(&txn, &checks).await?;
+        let refused = counters::refused_now(&txn, &targets).await?;
         drop(txn);
-        for i in refused {
-            let (run, message) = which[i].clone();
-            self.rejections.push((
-                run,
-                Rejection {
-                    code: "claim_refused".into(),
-                    message,
-                },
-            ));
-        }
+        let rejections: Vec<_> = refused
+            .into_iter()
+            .map(|i| {
+                let message = targets[i].claim.message.clone();
+                (
+                    runs[i],
+                    Rejection {
+                        code: "claim_refused".into(),
+                        message,
+                    },
+                )
+            })
+            .collect();
+        drop(targets);
+        self.rejections.extend(rejections);
         Ok(())
     }
 
