@@ -62,6 +62,8 @@ pub use abi::{
 pub use error::Error;
 pub use hook::Handler;
 
+#[cfg(all(target_arch = "wasm32", feature = "call-allocator"))]
+mod alloc;
 mod error;
 pub mod hook;
 pub mod host;
