@@ -14,6 +14,7 @@ use sea_orm::{
 use tokio::sync::{Mutex, OwnedMutexGuard};
 use uuid::Uuid;
 
+use crate::events::notify::Notifier;
 use crate::settings::Settings;
 
 pub use migration::rls::APP_ROLE;
@@ -33,6 +34,8 @@ pub struct Db {
     /// order, replaces SQLite's busy handler, which sleeps and retries (up to
     /// 100 ms a nap) and so turns contention into long tail latency.
     writer: Option<Arc<Mutex<()>>>,
+    /// PostgreSQL: sends the NOTIFYs of committed transactions (see [`Notifier`]).
+    notifier: Option<Arc<Notifier>>,
 }
 
 /// How long a writer waits for its turn before the request fails with 503.
@@ -67,8 +70,10 @@ impl Db {
     }
 
     pub fn from_connection(conn: DatabaseConnection) -> Db {
-        let writer = (conn.get_database_backend() == DbBackend::Sqlite).then(|| Arc::new(Mutex::new(())));
-        Db { conn, writer }
+        let backend = conn.get_database_backend();
+        let writer = (backend == DbBackend::Sqlite).then(|| Arc::new(Mutex::new(())));
+        let notifier = (backend == DbBackend::Postgres).then(|| Arc::new(Notifier::new(conn.clone())));
+        Db { conn, writer, notifier }
     }
 
     pub async fn migrate(&self) -> anyhow::Result<()> {
@@ -130,6 +135,8 @@ impl Db {
         Ok(TenantTxn {
             txn,
             tenant_id,
+            notes: std::sync::Mutex::new(Vec::new()),
+            notifier: self.notifier.clone(),
             _turn: turn,
         })
     }
@@ -154,6 +161,9 @@ fn sqlx_sqlite_journal() -> sea_orm::sqlx::sqlite::SqliteJournalMode {
 pub struct TenantTxn {
     txn: DatabaseTransaction,
     tenant_id: Uuid,
+    /// Notifications (channel, payload) to send once this transaction commits.
+    notes: std::sync::Mutex<Vec<(&'static str, String)>>,
+    notifier: Option<Arc<Notifier>>,
     /// Held until commit or drop; declared after `txn` so it is released after it.
     _turn: Option<OwnedMutexGuard<()>>,
 }
@@ -163,8 +173,28 @@ impl TenantTxn {
         self.tenant_id
     }
 
+    /// Queues a notification for other processes, sent after this
+    /// transaction commits and never if it rolls back (PostgreSQL; a no-op
+    /// on SQLite, where one process polls).
+    pub fn notify_on_commit(&self, channel: &'static str, payload: String) {
+        if self.notifier.is_some() {
+            if let Ok(mut notes) = self.notes.lock() {
+                notes.push((channel, payload));
+            }
+        }
+    }
+
     pub async fn commit(self) -> Result<(), DbErr> {
-        self.txn.commit().await
+        self.txn.commit().await?;
+        if let Some(notifier) = &self.notifier {
+            let notes = self
+                .notes
+                .lock()
+                .map(|mut n| std::mem::take(&mut *n))
+                .unwrap_or_default();
+            notifier.send(notes);
+        }
+        Ok(())
     }
 }
 

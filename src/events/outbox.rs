@@ -26,6 +26,6 @@ pub async fn write(txn: &TenantTxn, topic: &str, aggregate_id: Uuid, payload: &i
     })
     .exec_without_returning(&**txn)
     .await?;
-    super::notify::notify(txn, super::notify::EVENTS, "").await?;
+    super::notify::notify(txn, super::notify::EVENTS, "");
     Ok(id)
 }

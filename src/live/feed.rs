@@ -59,7 +59,7 @@ pub async fn append(txn: &TenantTxn, stream_id: Uuid, kind: &str, data: Value, w
     })
     .exec_without_returning(&**txn)
     .await?;
-    notify(txn, FEED, &stream_id.to_string()).await?;
+    notify(txn, FEED, &stream_id.to_string());
     if seq % PRUNE_EVERY == 0 && seq > window {
         stream_feed::Entity::delete_many()
             .filter(stream_feed::Column::TenantId.eq(txn.tenant_id()))

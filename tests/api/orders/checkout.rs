@@ -184,3 +184,43 @@ async fn a_per_customer_limit_keys_on_the_normalised_email_of_a_guest() {
     assert_eq!(mall.counter(install, "one_each", "bob@example.com").await, 1);
     assert_eq!(mall.stock(&mall.lamp).await, 8, "the refused order took no stock");
 }
+
+/// PostgreSQL: a committed order wakes the dispatchers of every process (a
+/// NOTIFY sent after the commit, outside the checkout's transaction); a
+/// refused checkout, rolled back, wakes nobody.
+#[tokio::test]
+async fn a_committed_order_notifies_other_processes_and_a_refused_one_does_not() {
+    use std::time::Duration;
+
+    use sea_orm::sqlx::postgres::PgListener;
+
+    let mall = Mall::open(1, 5).await;
+    let app = &mall.shop.app;
+    if app.engine != crate::helpers::Engine::Postgres {
+        return;
+    }
+    let mut listener = PgListener::connect(&app.state.settings.database_url()).await.unwrap();
+    listener.listen("livemall_events").await.unwrap();
+    // What setting the shop up sent may still arrive: wait until it is quiet.
+    while tokio::time::timeout(Duration::from_millis(300), listener.recv())
+        .await
+        .is_ok()
+    {}
+
+    let refused = mall
+        .checkout(
+            &Uuid::new_v4().to_string(),
+            json!({"email": "a@example.com", "lines": [{"variant_id": mall.lamp, "quantity": 2}]}),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    let quiet = tokio::time::timeout(Duration::from_millis(500), listener.recv()).await;
+    assert!(quiet.is_err(), "a refused checkout notified: {quiet:?}");
+
+    mall.order_lamps(1).await;
+    let note = tokio::time::timeout(Duration::from_secs(5), listener.recv())
+        .await
+        .expect("no notification within 5 s of the order")
+        .unwrap();
+    assert_eq!(note.channel(), "livemall_events");
+}
