@@ -14,6 +14,7 @@ mod m20261125_000020_live;
 mod m20261125_000021_pin_times;
 mod m20261125_000022_dispatch_indexes;
 mod m20261125_000030_billing;
+mod m20261126_000031_deferred_order_children;
 pub mod rls;
 
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000021_pin_times::Migration),
             Box::new(m20261125_000022_dispatch_indexes::Migration),
             Box::new(m20261125_000030_billing::Migration),
+            Box::new(m20261126_000031_deferred_order_children::Migration),
         ]
     }
 }

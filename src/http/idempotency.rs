@@ -9,8 +9,8 @@ use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use chrono::Utc;
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -150,15 +150,17 @@ pub async fn complete(
 ) -> ApiResult<HttpResponse> {
     let json = serde_json::to_string(body).map_err(anyhow::Error::from)?;
     if let Some(claimed) = claimed {
-        idempotency_keys::ActiveModel {
-            tenant_id: Set(txn.tenant_id()),
-            key: Set(claimed.key),
-            status_code: Set(i32::from(status.as_u16())),
-            response_body: Set(json.clone()),
-            ..Default::default()
-        }
-        .update(&**txn)
-        .await?;
+        // One statement (no read-back of the row).
+        idempotency_keys::Entity::update_many()
+            .col_expr(
+                idempotency_keys::Column::StatusCode,
+                Expr::value(i32::from(status.as_u16())),
+            )
+            .col_expr(idempotency_keys::Column::ResponseBody, Expr::value(json.clone()))
+            .filter(idempotency_keys::Column::TenantId.eq(txn.tenant_id()))
+            .filter(idempotency_keys::Column::Key.eq(claimed.key))
+            .exec(&**txn)
+            .await?;
     }
     Ok(HttpResponse::build(status).content_type("application/json").body(json))
 }

@@ -3,8 +3,10 @@
 //! the `order.created` event. Any refusal rolls all of it back.
 //!
 //! Rows are locked in one global order (variants by id, then counters by
-//! key, then the store's order number), so concurrent checkouts on
-//! PostgreSQL queue behind each other instead of deadlocking.
+//! key, then the tenant's usage counter, then the store's order number), so
+//! concurrent checkouts on PostgreSQL queue behind each other instead of
+//! deadlocking; the order number, which every checkout of the store needs,
+//! comes last, so each holds it only for the order's own rows and the commit.
 
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
@@ -133,8 +135,8 @@ pub async fn place(state: &AppState, p: Placing<'_>) -> ApiResult<HttpResponse> 
     take_stock(&txn, &p.priced).await?;
     let taken = take_claims(&txn, &p.priced, &p.shopper.key).await?;
     let placed_at = placed_at(&p.priced)?;
-    let order = record::insert(
-        &txn,
+    let built = record::build(
+        p.tenant_id,
         NewOrder {
             store: p.store,
             shopper: &p.shopper,
@@ -143,11 +145,15 @@ pub async fn place(state: &AppState, p: Placing<'_>) -> ApiResult<HttpResponse> 
             taken,
             placed_at,
         },
-    )
-    .await?;
-    crate::billing::usage::record_order(&txn, order.order.id, order.order.created_at).await?;
-    let event = OrderEvent { order: order.to_abi() };
-    outbox::write(&txn, "order.created", order.order.id, &event).await?;
+    )?;
+    let (id, created_at) = (built.loaded.order.id, built.loaded.order.created_at);
+    crate::billing::usage::record_order(&txn, id, created_at).await?;
+    let event = OrderEvent {
+        order: built.loaded.to_abi(),
+    };
+    outbox::write(&txn, "order.created", id, &event).await?;
+    // The store's order number is the most contended row: taken last.
+    let order = record::insert(&txn, built).await?;
     let response = idempotency::complete(&txn, claimed, StatusCode::CREATED, &order.view()).await?;
     txn.commit().await?;
     Ok(response)

@@ -1,8 +1,8 @@
 //! Writing a priced order: its number, the order row, its lines, the applied
 //! adjustments with the plug-in versions that made them, and the claims taken.
 
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel, Set, Statement};
+use sea_orm::sea_query::{Alias, Expr, OnConflict, PostgresQueryBuilder, Query};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel, Iterable, Set, Statement};
 use uuid::Uuid;
 
 use crate::db::TenantTxn;
@@ -38,13 +38,23 @@ async fn next_number(txn: &TenantTxn, store_id: Uuid) -> ApiResult<i64> {
     if let Some(row) = txn.query_one_raw(bump()).await? {
         return Ok(row.try_get_by_index(0)?);
     }
-    // The store's first order: create the counter (at 1) unless a concurrent checkout did.
+    // The store's first order: create the counter unless a concurrent checkout did.
+    create_counter(txn, store_id).await?;
+    let row = txn
+        .query_one_raw(bump())
+        .await?
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("order number row vanished")))?;
+    Ok(row.try_get_by_index(0)?)
+}
+
+/// Creates the store's order counter at 0 unless it exists.
+async fn create_counter(txn: &TenantTxn, store_id: Uuid) -> ApiResult<()> {
     let first = order_numbers::ActiveModel {
         tenant_id: Set(txn.tenant_id()),
         store_id: Set(store_id),
-        last: Set(1),
+        last: Set(0),
     };
-    let created = order_numbers::Entity::insert(first)
+    order_numbers::Entity::insert(first)
         .on_conflict(
             OnConflict::columns([order_numbers::Column::TenantId, order_numbers::Column::StoreId])
                 .do_nothing()
@@ -52,14 +62,7 @@ async fn next_number(txn: &TenantTxn, store_id: Uuid) -> ApiResult<i64> {
         )
         .exec_without_returning(&**txn)
         .await?;
-    if created == 1 {
-        return Ok(1);
-    }
-    let row = txn
-        .query_one_raw(bump())
-        .await?
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("order number row vanished")))?;
-    Ok(row.try_get_by_index(0)?)
+    Ok(())
 }
 
 /// Everything the order row needs besides the pricing.
@@ -78,9 +81,16 @@ fn position(i: usize) -> i32 {
     i32::try_from(i).unwrap_or(i32::MAX)
 }
 
-/// Writes the order and its children into `txn`; returns them as loaded.
-pub async fn insert(txn: &TenantTxn, new: NewOrder<'_>) -> ApiResult<Loaded> {
-    let (tenant_id, priced) = (txn.tenant_id(), new.priced);
+/// An order with its children, built before anything is written; its
+/// number is taken by [`insert`].
+pub struct Built {
+    pub loaded: Loaded,
+    claims: Vec<order_claims::ActiveModel>,
+}
+
+/// Builds the order's rows from the priced cart.
+pub fn build(tenant_id: Uuid, new: NewOrder<'_>) -> ApiResult<Built> {
+    let priced = new.priced;
     let id = Uuid::now_v7();
     let lines: Vec<order_lines::Model> = priced
         .cart
@@ -143,13 +153,13 @@ pub async fn insert(txn: &TenantTxn, new: NewOrder<'_>) -> ApiResult<Loaded> {
             amount: Set(t.amount),
         });
 
-    // The number last: its row stays locked until commit, so take it as late as possible.
     let now = new.placed_at;
     let order = orders::Model {
         tenant_id,
         id,
         store_id: new.store.id,
-        number: next_number(txn, new.store.id).await?,
+        // Taken by `insert`.
+        number: 0,
         status: OrderStatus::PendingPayment.as_str().into(),
         currency: priced.cart.currency.clone(),
         customer_id: new.shopper.customer_id,
@@ -168,26 +178,102 @@ pub async fn insert(txn: &TenantTxn, new: NewOrder<'_>) -> ApiResult<Loaded> {
         cancelled_at: None,
         refunded_at: None,
     };
-    orders::Entity::insert(order.clone().into_active_model())
-        .exec_without_returning(&**txn)
-        .await?;
-    order_lines::Entity::insert_many(lines.iter().cloned().map(IntoActiveModel::into_active_model))
-        .exec_without_returning(&**txn)
-        .await?;
-    if !adjustments.is_empty() {
-        order_adjustments::Entity::insert_many(adjustments.iter().cloned().map(IntoActiveModel::into_active_model))
+    Ok(Built {
+        loaded: Loaded {
+            order,
+            lines,
+            adjustments,
+        },
+        claims: claims.collect(),
+    })
+}
+
+/// Takes the store's next number and writes the order and its children. The
+/// number's row stays locked until commit, so callers do this last.
+///
+/// On PostgreSQL the children go first (their foreign keys to the order are
+/// checked at commit) and one statement takes the number and writes the
+/// order, so the number is held for that statement, the caller's last ones
+/// and the commit. On SQLite, one writer at a time, the order goes first.
+pub async fn insert(txn: &TenantTxn, built: Built) -> ApiResult<Loaded> {
+    let Built { mut loaded, claims } = built;
+    if txn.get_database_backend() == DbBackend::Postgres {
+        insert_children(txn, &loaded, claims).await?;
+        loaded.order.number = insert_numbered(txn, &loaded.order).await?;
+    } else {
+        loaded.order.number = next_number(txn, loaded.order.store_id).await?;
+        orders::Entity::insert(loaded.order.clone().into_active_model())
             .exec_without_returning(&**txn)
             .await?;
+        insert_children(txn, &loaded, claims).await?;
     }
-    let claims: Vec<_> = claims.collect();
+    Ok(loaded)
+}
+
+async fn insert_children(txn: &TenantTxn, loaded: &Loaded, claims: Vec<order_claims::ActiveModel>) -> ApiResult<()> {
+    order_lines::Entity::insert_many(loaded.lines.iter().cloned().map(IntoActiveModel::into_active_model))
+        .exec_without_returning(&**txn)
+        .await?;
+    if !loaded.adjustments.is_empty() {
+        order_adjustments::Entity::insert_many(
+            loaded
+                .adjustments
+                .iter()
+                .cloned()
+                .map(IntoActiveModel::into_active_model),
+        )
+        .exec_without_returning(&**txn)
+        .await?;
+    }
     if !claims.is_empty() {
         order_claims::Entity::insert_many(claims)
             .exec_without_returning(&**txn)
             .await?;
     }
-    Ok(Loaded {
-        order,
-        lines,
-        adjustments,
-    })
+    Ok(())
+}
+
+/// PostgreSQL: bumps the store's counter and inserts the order with the new
+/// number in one statement; answers the number.
+async fn insert_numbered(txn: &TenantTxn, order: &orders::Model) -> ApiResult<i64> {
+    let row = order.clone().into_active_model();
+    let mut select = Query::select();
+    for column in orders::Column::iter() {
+        if matches!(column, orders::Column::Number) {
+            select.expr(Expr::cust("n.last"));
+        } else {
+            let value = row
+                .get(column)
+                .into_value()
+                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("order column {column:?} not set")))?;
+            select.expr(Expr::val(value));
+        }
+    }
+    select.from(Alias::new("n"));
+    let (insert, mut values) = Query::insert()
+        .into_table(orders::Entity)
+        .columns(orders::Column::iter())
+        .select_from(select)
+        .map_err(|e| ApiError::Internal(e.into()))?
+        .returning_col(orders::Column::Number)
+        .build(PostgresQueryBuilder);
+    let at = values.0.len();
+    values.0.push(order.tenant_id.into());
+    values.0.push(order.store_id.into());
+    let sql = format!(
+        "WITH n AS (UPDATE order_numbers SET last = last + 1 WHERE tenant_id = ${} AND store_id = ${} RETURNING last) {insert}",
+        at + 1,
+        at + 2
+    );
+    let statement = || Statement::from_sql_and_values(DbBackend::Postgres, sql.clone(), values.0.clone());
+    if let Some(row) = txn.query_one_raw(statement()).await? {
+        return Ok(row.try_get_by_index(0)?);
+    }
+    // The store's first order: no counter yet, so nothing was inserted.
+    create_counter(txn, order.store_id).await?;
+    let row = txn
+        .query_one_raw(statement())
+        .await?
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("order number row vanished")))?;
+    Ok(row.try_get_by_index(0)?)
 }
