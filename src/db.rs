@@ -84,7 +84,8 @@ impl Db {
         self.conn.get_database_backend()
     }
 
-    /// The raw pool, for health checks and tests.
+    /// The raw pool: health checks, tests, and platform-wide reads of a
+    /// single statement, which need no transaction.
     pub fn connection(&self) -> &DatabaseConnection {
         &self.conn
     }

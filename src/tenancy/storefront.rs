@@ -1,7 +1,7 @@
 //! The public storefront: what shoppers read without signing in.
 
 use actix_web::{get, web, HttpResponse};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, JoinType, QueryFilter, QuerySelect};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -22,24 +22,25 @@ pub struct Storefront {
 
 /// Finds the storefront; anything not shown to shoppers is 404.
 pub async fn open(state: &AppState, tenant_slug: &str, store_slug: &str) -> ApiResult<Storefront> {
-    let tenant = {
-        let txn = state.db.platform(Access::Read).await?;
-        tenants::Entity::find()
-            .filter(tenants::Column::Slug.eq(tenant_slug))
-            .filter(tenants::Column::Status.eq("active"))
-            .one(&txn)
-            .await?
-    }
-    .ok_or(ApiError::NotFound)?;
-    // From here on the tenant is known, so the usual tenant wall applies.
-    let txn = state.db.tenant(tenant.id, Access::Read).await?;
-    let shop = stores::Entity::find()
-        .filter(stores::Column::TenantId.eq(tenant.id))
+    // The store and its tenant in one statement, outside any transaction:
+    // one round trip instead of a platform transaction and a query.
+    let owner = stores::Entity::belongs_to(tenants::Entity)
+        .from(stores::Column::TenantId)
+        .to(tenants::Column::Id)
+        .into();
+    let (shop, tenant) = stores::Entity::find()
+        .select_also(tenants::Entity)
+        .join(JoinType::InnerJoin, owner)
+        .filter(tenants::Column::Slug.eq(tenant_slug))
+        .filter(tenants::Column::Status.eq("active"))
         .filter(stores::Column::Slug.eq(store_slug))
         .filter(stores::Column::Status.eq(StoreStatus::Active.as_str()))
-        .one(&*txn)
+        .one(state.db.connection())
         .await?
         .ok_or(ApiError::NotFound)?;
+    let tenant = tenant.ok_or(ApiError::NotFound)?;
+    // From here on the tenant is known, so the usual tenant wall applies.
+    let txn = state.db.tenant(tenant.id, Access::Read).await?;
     Ok(Storefront {
         tenant,
         store: shop,
