@@ -123,17 +123,26 @@ pub async fn build(txn: &TenantTxn, store: &stores::Model, req: &CartRequest) ->
             Ref::Sku(sku) => skus.push(sku.clone()),
         }
     }
-    // By id and by SKU apart: each is an index lookup, where one query with
-    // `id IN (..) OR sku IN (..)` reads every variant of the store.
+    // By id and by SKU apart, each through its own index: one query with
+    // `id IN (..) OR sku IN (..)` reads every variant of the store. Ids are
+    // looked up by the primary key alone and the store checked here: with
+    // the store in the query too, PostgreSQL's generic plan took the
+    // (tenant, store, sku) index and read all of the store's variants.
     let mut found = Vec::with_capacity(refs.len());
-    let by_id = (!ids.is_empty()).then(|| variants::Column::Id.is_in(ids));
-    let by_sku = (!skus.is_empty()).then(|| variants::Column::Sku.is_in(skus));
-    for by in [by_id, by_sku].into_iter().flatten() {
+    if !ids.is_empty() {
+        let hits = variants::Entity::find()
+            .filter(variants::Column::TenantId.eq(txn.tenant_id()))
+            .filter(variants::Column::Id.is_in(ids))
+            .all(&**txn)
+            .await?;
+        found.extend(hits.into_iter().filter(|v| v.store_id == store.id));
+    }
+    if !skus.is_empty() {
         found.extend(
             variants::Entity::find()
                 .filter(variants::Column::TenantId.eq(txn.tenant_id()))
                 .filter(variants::Column::StoreId.eq(store.id))
-                .filter(by)
+                .filter(variants::Column::Sku.is_in(skus))
                 .all(&**txn)
                 .await?,
         );
