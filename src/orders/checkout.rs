@@ -132,28 +132,29 @@ pub async fn place(state: &AppState, p: Placing<'_>) -> ApiResult<HttpResponse> 
         Begin::Fresh(claimed) => claimed,
     };
     refuse_rejected(&p.priced)?;
-    take_stock(&txn, &p.priced).await?;
-    let taken = take_claims(&txn, &p.priced, &p.shopper.key).await?;
-    let placed_at = placed_at(&p.priced)?;
-    let built = record::build(
+    let mut built = record::build(
         p.tenant_id,
         NewOrder {
             store: p.store,
             shopper: &p.shopper,
             stream_id: p.stream_id,
             priced: &p.priced,
-            taken,
-            placed_at,
         },
     )?;
-    let (id, created_at) = (built.loaded.order.id, built.loaded.order.created_at);
-    crate::billing::usage::record_order(&txn, id, created_at).await?;
+    let id = built.loaded.order.id;
     let event = OrderEvent {
         order: built.loaded.to_abi(),
     };
     outbox::write(&txn, "order.created", id, &event).await?;
-    // The store's order number is the most contended row: taken last.
-    let order = record::insert(&txn, built).await?;
+    record::write_children_early(&txn, &mut built).await?;
+    // From here on rows other checkouts need too, each locked until commit,
+    // so as few statements as possible follow them: the stock, the plug-ins'
+    // counters, the tenant's usage counter, the store's order number.
+    take_stock(&txn, &p.priced).await?;
+    let taken = take_claims(&txn, &p.priced, &p.shopper.key).await?;
+    built.place_at(placed_at(&p.priced)?);
+    crate::billing::usage::record_order(&txn, id, built.loaded.order.created_at).await?;
+    let order = record::insert(&txn, built, taken).await?;
     let response = idempotency::complete(&txn, claimed, StatusCode::CREATED, &order.view()).await?;
     txn.commit().await?;
     Ok(response)

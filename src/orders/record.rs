@@ -11,7 +11,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::orders::customers::Shopper;
 use crate::orders::pricing::Priced;
 use crate::orders::stacking::Decision;
-use crate::orders::types::OrderStatus;
+use crate::orders::types::{self, OrderStatus};
 use crate::orders::views::Loaded;
 
 /// A claim taken with the order, kept so a cancel can give it back.
@@ -71,9 +71,6 @@ pub struct NewOrder<'a> {
     pub shopper: &'a Shopper,
     pub stream_id: Option<Uuid>,
     pub priced: &'a Priced,
-    pub taken: Vec<Taken>,
-    /// The order's time: its prices were checked as valid at this instant.
-    pub placed_at: chrono::DateTime<chrono::Utc>,
 }
 
 fn position(i: usize) -> i32 {
@@ -81,11 +78,21 @@ fn position(i: usize) -> i32 {
     i32::try_from(i).unwrap_or(i32::MAX)
 }
 
-/// An order with its children, built before anything is written; its
-/// number is taken by [`insert`].
+/// An order with its lines and adjustments, built before anything is
+/// written; its time is set by [`Built::place_at`], its number taken by
+/// [`insert`].
 pub struct Built {
     pub loaded: Loaded,
-    claims: Vec<order_claims::ActiveModel>,
+    /// The lines and adjustments are already in the transaction.
+    children_written: bool,
+}
+
+impl Built {
+    /// The order's time: its prices were checked as valid at this instant.
+    pub fn place_at(&mut self, at: chrono::DateTime<chrono::Utc>) {
+        self.loaded.order.created_at = at;
+        self.loaded.order.updated_at = at;
+    }
 }
 
 /// Builds the order's rows from the priced cart.
@@ -139,21 +146,7 @@ pub fn build(tenant_id: Uuid, new: NewOrder<'_>) -> ApiResult<Built> {
             version: run.version.clone(),
         })
         .collect();
-    let claims = new
-        .taken
-        .into_iter()
-        .enumerate()
-        .map(|(i, t)| order_claims::ActiveModel {
-            tenant_id: Set(tenant_id),
-            order_id: Set(id),
-            position: Set(position(i)),
-            install_id: Set(t.install_id),
-            key: Set(t.key),
-            scope_key: Set(t.scope_key),
-            amount: Set(t.amount),
-        });
-
-    let now = new.placed_at;
+    let now = types::now();
     let order = orders::Model {
         tenant_id,
         id,
@@ -184,33 +177,67 @@ pub fn build(tenant_id: Uuid, new: NewOrder<'_>) -> ApiResult<Built> {
             lines,
             adjustments,
         },
-        claims: claims.collect(),
+        children_written: false,
     })
 }
 
-/// Takes the store's next number and writes the order and its children. The
-/// number's row stays locked until commit, so callers do this last.
+/// PostgreSQL: writes the order's lines and adjustments now, before the
+/// contended rows are locked (their foreign keys to the order are checked at
+/// commit). SQLite, one writer at a time, needs the order first: there
+/// [`insert`] writes them.
+pub async fn write_children_early(txn: &TenantTxn, built: &mut Built) -> ApiResult<()> {
+    if txn.get_database_backend() == DbBackend::Postgres && !built.children_written {
+        insert_children(txn, &built.loaded).await?;
+        built.children_written = true;
+    }
+    Ok(())
+}
+
+/// Takes the store's next number and writes the order, its lines and
+/// adjustments (unless [`write_children_early`] did) and the claims taken.
+/// The number's row stays locked until commit, so callers do this last.
 ///
-/// On PostgreSQL the children go first (their foreign keys to the order are
-/// checked at commit) and one statement takes the number and writes the
-/// order, so the number is held for that statement, the caller's last ones
-/// and the commit. On SQLite, one writer at a time, the order goes first.
-pub async fn insert(txn: &TenantTxn, built: Built) -> ApiResult<Loaded> {
-    let Built { mut loaded, claims } = built;
+/// On PostgreSQL one statement takes the number and writes the order, after
+/// the children (their foreign keys to the order are checked at commit), so
+/// the number is held for that statement, the caller's last ones and the
+/// commit. On SQLite the order goes first.
+pub async fn insert(txn: &TenantTxn, built: Built, taken: Vec<Taken>) -> ApiResult<Loaded> {
+    let Built {
+        mut loaded,
+        children_written,
+    } = built;
+    let (tenant_id, order_id) = (loaded.order.tenant_id, loaded.order.id);
+    let claims: Vec<_> = taken
+        .into_iter()
+        .enumerate()
+        .map(|(i, t)| order_claims::ActiveModel {
+            tenant_id: Set(tenant_id),
+            order_id: Set(order_id),
+            position: Set(position(i)),
+            install_id: Set(t.install_id),
+            key: Set(t.key),
+            scope_key: Set(t.scope_key),
+            amount: Set(t.amount),
+        })
+        .collect();
     if txn.get_database_backend() == DbBackend::Postgres {
-        insert_children(txn, &loaded, claims).await?;
+        if !children_written {
+            insert_children(txn, &loaded).await?;
+        }
+        insert_claims(txn, claims).await?;
         loaded.order.number = insert_numbered(txn, &loaded.order).await?;
     } else {
         loaded.order.number = next_number(txn, loaded.order.store_id).await?;
         orders::Entity::insert(loaded.order.clone().into_active_model())
             .exec_without_returning(&**txn)
             .await?;
-        insert_children(txn, &loaded, claims).await?;
+        insert_children(txn, &loaded).await?;
+        insert_claims(txn, claims).await?;
     }
     Ok(loaded)
 }
 
-async fn insert_children(txn: &TenantTxn, loaded: &Loaded, claims: Vec<order_claims::ActiveModel>) -> ApiResult<()> {
+async fn insert_children(txn: &TenantTxn, loaded: &Loaded) -> ApiResult<()> {
     order_lines::Entity::insert_many(loaded.lines.iter().cloned().map(IntoActiveModel::into_active_model))
         .exec_without_returning(&**txn)
         .await?;
@@ -225,6 +252,10 @@ async fn insert_children(txn: &TenantTxn, loaded: &Loaded, claims: Vec<order_cla
         .exec_without_returning(&**txn)
         .await?;
     }
+    Ok(())
+}
+
+async fn insert_claims(txn: &TenantTxn, claims: Vec<order_claims::ActiveModel>) -> ApiResult<()> {
     if !claims.is_empty() {
         order_claims::Entity::insert_many(claims)
             .exec_without_returning(&**txn)
