@@ -34,21 +34,20 @@ async fn next_number(txn: &TenantTxn, store_id: Uuid) -> ApiResult<i64> {
         }
         _ => "UPDATE order_numbers SET last = last + 1 WHERE tenant_id = ? AND store_id = ? RETURNING last",
     };
-    let bump = || Statement::from_sql_and_values(backend, sql, [tenant_id.into(), store_id.into()]);
-    if let Some(row) = txn.query_one_raw(bump()).await? {
-        return Ok(row.try_get_by_index(0)?);
-    }
-    // The store's first order: create the counter unless a concurrent checkout did.
-    create_counter(txn, store_id).await?;
-    let row = txn
-        .query_one_raw(bump())
-        .await?
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("order number row vanished")))?;
-    Ok(row.try_get_by_index(0)?)
+    bump(txn, store_id, || {
+        Statement::from_sql_and_values(backend, sql, [tenant_id.into(), store_id.into()])
+    })
+    .await
 }
 
-/// Creates the store's order counter at 0 unless it exists.
-async fn create_counter(txn: &TenantTxn, store_id: Uuid) -> ApiResult<()> {
+/// Runs `statement`, which bumps the store's order counter and answers the
+/// new number in one row. The store's first order finds no counter (no
+/// row): the counter is created at 0, unless a concurrent checkout did, and
+/// the statement runs again.
+async fn bump(txn: &TenantTxn, store_id: Uuid, statement: impl Fn() -> Statement) -> ApiResult<i64> {
+    if let Some(row) = txn.query_one_raw(statement()).await? {
+        return Ok(row.try_get_by_index(0)?);
+    }
     let first = order_numbers::ActiveModel {
         tenant_id: Set(txn.tenant_id()),
         store_id: Set(store_id),
@@ -62,7 +61,11 @@ async fn create_counter(txn: &TenantTxn, store_id: Uuid) -> ApiResult<()> {
         )
         .exec_without_returning(&**txn)
         .await?;
-    Ok(())
+    let row = txn
+        .query_one_raw(statement())
+        .await?
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("order number row vanished")))?;
+    Ok(row.try_get_by_index(0)?)
 }
 
 /// Everything the order row needs besides the pricing.
@@ -296,15 +299,9 @@ async fn insert_numbered(txn: &TenantTxn, order: &orders::Model) -> ApiResult<i6
         at + 1,
         at + 2
     );
-    let statement = || Statement::from_sql_and_values(DbBackend::Postgres, sql.clone(), values.0.clone());
-    if let Some(row) = txn.query_one_raw(statement()).await? {
-        return Ok(row.try_get_by_index(0)?);
-    }
-    // The store's first order: no counter yet, so nothing was inserted.
-    create_counter(txn, order.store_id).await?;
-    let row = txn
-        .query_one_raw(statement())
-        .await?
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("order number row vanished")))?;
-    Ok(row.try_get_by_index(0)?)
+    // Without a counter (the store's first order) nothing is inserted and no row comes back.
+    bump(txn, order.store_id, || {
+        Statement::from_sql_and_values(DbBackend::Postgres, sql.clone(), values.0.clone())
+    })
+    .await
 }
