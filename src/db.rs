@@ -1,6 +1,8 @@
 //! Connecting, migrating, and the two kinds of transaction: tenant-confined
 //! (the normal case) and platform-wide (sign-up, login, storefront lookup).
 
+pub mod batch;
+
 use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,13 +31,56 @@ pub enum Access {
 
 #[derive(Clone, Debug)]
 pub struct Db {
+    /// The pool: every transaction on PostgreSQL; reads on SQLite.
     conn: DatabaseConnection,
-    /// SQLite has one writer at a time. Queueing writers here, in arrival
-    /// order, replaces SQLite's busy handler, which sleeps and retries (up to
-    /// 100 ms a nap) and so turns contention into long tail latency.
-    writer: Option<Arc<Mutex<()>>>,
+    /// SQLite: the one connection that writes (see [`Writer`]).
+    writer: Option<Writer>,
     /// PostgreSQL: sends the NOTIFYs of committed transactions (see [`Notifier`]).
     notifier: Option<Arc<Notifier>>,
+}
+
+/// SQLite has one writer at a time, so write transactions queue here, in
+/// arrival order, for one connection kept for writing. The queue replaces
+/// SQLite's busy handler, which sleeps and retries (up to 100 ms a nap) and
+/// so turns contention into long tail latency. The connection, which sees
+/// no commits but its own, keeps its page cache from one transaction to the
+/// next; a pooled connection finds its cache stale after another
+/// connection's commit and reads the pages again. (Platform-wide writers,
+/// which are rare, wait for the connection itself rather than the queue.)
+#[derive(Clone, Debug)]
+struct Writer {
+    conn: DatabaseConnection,
+    turn: Arc<Mutex<()>>,
+    thread: Arc<WriterThread>,
+}
+
+/// SQLite: a thread of its own for write transactions that are hot (see
+/// [`Db::on_writer`]). Between the statements of a transaction its task
+/// waits for the database, and a request worker resumes such a task only
+/// after every task queued before it (pricing, reads, HTTP), while the
+/// writer's lock is held and every other writer waits. Here it is resumed
+/// at once. The thread ends when the last `Db` clone is dropped.
+#[derive(Debug)]
+struct WriterThread {
+    runtime: tokio::runtime::Handle,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl WriterThread {
+    fn start() -> std::io::Result<WriterThread> {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let handle = runtime.handle().clone();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        std::thread::Builder::new()
+            .name("livemall-writer".into())
+            .spawn(move || {
+                let _ = runtime.block_on(stopped);
+            })?;
+        Ok(WriterThread {
+            runtime: handle,
+            _stop: stop,
+        })
+    }
 }
 
 /// How long a writer waits for its turn before the request fails with 503.
@@ -49,31 +94,54 @@ impl Db {
             std::fs::create_dir_all(&settings.data_dir)
                 .with_context(|| format!("creating data directory {}", settings.data_dir.display()))?;
         }
-        let mut options = ConnectOptions::new(url);
-        options
-            .max_connections(settings.database.max_connections)
-            .min_connections(1)
-            .acquire_timeout(Duration::from_secs(10))
-            .sqlx_logging(false)
-            .map_sqlx_sqlite_opts(|o| {
-                o.journal_mode(sqlx_sqlite_journal())
-                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
-                    .busy_timeout(Duration::from_secs(10))
-                    .foreign_keys(true)
-                    // Pages are read from the mapped file instead of copied by
-                    // read(2): every connection re-reads what another's commit
-                    // changed, and under load that copying was a tenth of the CPU.
-                    .pragma("mmap_size", MMAP_BYTES.to_string())
-            });
-        let conn = Database::connect(options).await.context("connecting to the database")?;
-        Ok(Db::from_connection(conn))
+        let conn = Database::connect(options(&url, settings.database.max_connections))
+            .await
+            .context("connecting to the database")?;
+        if conn.get_database_backend() != DbBackend::Sqlite {
+            return Ok(Db::from_connection(conn)?);
+        }
+        let writer = Database::connect(options(&url, 1))
+            .await
+            .context("connecting to the database for writing")?;
+        Ok(Db::with_writer(conn, writer)?)
     }
 
-    pub fn from_connection(conn: DatabaseConnection) -> Db {
+    /// A pool that does everything (on SQLite its writers still take turns).
+    pub fn from_connection(conn: DatabaseConnection) -> std::io::Result<Db> {
+        let writer = conn.clone();
+        Db::with_writer(conn, writer)
+    }
+
+    fn with_writer(conn: DatabaseConnection, writer: DatabaseConnection) -> std::io::Result<Db> {
         let backend = conn.get_database_backend();
-        let writer = (backend == DbBackend::Sqlite).then(|| Arc::new(Mutex::new(())));
+        let writer = match backend {
+            DbBackend::Sqlite => Some(Writer {
+                conn: writer,
+                turn: Arc::new(Mutex::new(())),
+                thread: Arc::new(WriterThread::start()?),
+            }),
+            _ => None,
+        };
         let notifier = (backend == DbBackend::Postgres).then(|| Arc::new(Notifier::new(conn.clone())));
-        Db { conn, writer, notifier }
+        Ok(Db { conn, writer, notifier })
+    }
+
+    /// Runs `job` on SQLite's writer thread (see [`WriterThread`]); on
+    /// PostgreSQL, where writers do not take turns, right here. The job
+    /// runs to its end even if the caller stops waiting.
+    pub async fn on_writer<T: Send + 'static>(
+        &self,
+        job: impl std::future::Future<Output = T> + Send + 'static,
+    ) -> Result<T, DbErr> {
+        match &self.writer {
+            Some(writer) => writer
+                .thread
+                .runtime
+                .spawn(job)
+                .await
+                .map_err(|e| DbErr::Custom(format!("the writer's task failed: {e}"))),
+            None => Ok(job.await),
+        }
     }
 
     pub async fn migrate(&self) -> anyhow::Result<()> {
@@ -95,16 +163,15 @@ impl Db {
     }
 
     async fn begin(&self, access: Access) -> Result<DatabaseTransaction, DbErr> {
-        let mode = match access {
-            Access::Read => SqliteTransactionMode::Deferred,
-            Access::Write => SqliteTransactionMode::Immediate,
+        let (mode, conn) = match (access, &self.writer) {
+            (Access::Write, Some(writer)) => (SqliteTransactionMode::Immediate, &writer.conn),
+            _ => (SqliteTransactionMode::Deferred, &self.conn),
         };
-        self.conn
-            .begin_with_options(TransactionOptions {
-                sqlite_transaction_mode: Some(mode),
-                ..Default::default()
-            })
-            .await
+        conn.begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(mode),
+            ..Default::default()
+        })
+        .await
     }
 
     /// Waits for this process's turn to write to SQLite (no wait elsewhere).
@@ -112,7 +179,7 @@ impl Db {
         let (Some(writer), Access::Write) = (&self.writer, access) else {
             return Ok(None);
         };
-        match tokio::time::timeout(WRITER_WAIT, Arc::clone(writer).lock_owned()).await {
+        match tokio::time::timeout(WRITER_WAIT, Arc::clone(&writer.turn).lock_owned()).await {
             Ok(turn) => Ok(Some(turn)),
             Err(_) => Err(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout)),
         }
@@ -145,12 +212,31 @@ impl Db {
     /// A platform-wide transaction, for the few operations that happen before
     /// a tenant is known: sign-up, login, token refresh, storefront lookup.
     pub async fn platform(&self, access: Access) -> Result<DatabaseTransaction, DbErr> {
+        // On SQLite a writing one waits for the writer's connection.
         self.begin(access).await
     }
 }
 
-/// How much of an SQLite database file is memory-mapped (address space, not memory).
-const MMAP_BYTES: u64 = 1 << 30;
+/// The pool's options; on SQLite every connection gets the same pragmas.
+fn options(url: &str, max_connections: u32) -> ConnectOptions {
+    let mut options = ConnectOptions::new(url);
+    options
+        .max_connections(max_connections)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(sqlx_sqlite_journal())
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+            // No memory map: a reader that finds the file changed since its
+            // last transaction (under load, nearly every time) unmaps it,
+            // and unmapping interrupts every core to flush its TLB; that
+            // cost more than the copying through read(2) it saves.
+        });
+    options
+}
 
 fn sqlx_sqlite_journal() -> sea_orm::sqlx::sqlite::SqliteJournalMode {
     // WAL lets readers proceed while one writer commits.

@@ -65,7 +65,8 @@ pub fn sql(backend: DbBackend, text: &str) -> String {
     out
 }
 
-const ACCOUNT: &str = "SELECT s.status, s.suspended_at, s.period_start, p.slug, p.currency, \
+/// The account's columns and source; `SELECT` goes in front.
+const ACCOUNT: &str = "s.status, s.suspended_at, s.period_start, p.slug, p.currency, \
      p.max_stores, p.max_installs, p.max_orders, p.max_plugin_calls, \
      (SELECT c.count FROM usage_counters c WHERE c.tenant_id = s.tenant_id \
         AND c.metric = 'orders' AND c.period_start = s.period_start) AS orders, \
@@ -80,13 +81,23 @@ pub async fn load(txn: &TenantTxn) -> ApiResult<Option<Account>> {
     let row = txn
         .query_one_raw(Statement::from_sql_and_values(
             backend,
-            sql(backend, ACCOUNT),
+            sql(backend, &format!("SELECT {ACCOUNT}")),
             [txn.tenant_id().into()],
         ))
         .await?;
-    let Some(row) = row else { return Ok(None) };
+    row.as_ref().map(from_row).transpose()
+}
+
+/// SQLite: the account query with `step` as its first column (see
+/// [`crate::db::batch`]); one `?`, the tenant id.
+pub fn select_with_step(step: i64) -> String {
+    format!("SELECT {step}, {ACCOUNT}")
+}
+
+/// The account in a row of its query.
+pub fn from_row(row: &sea_orm::QueryResult) -> ApiResult<Account> {
     let suspended: Option<DateTime<Utc>> = row.try_get("", "suspended_at")?;
-    Ok(Some(Account {
+    Ok(Account {
         status: Status::parse(&row.try_get::<String>("", "status")?),
         suspended: suspended.is_some(),
         period_start: row.try_get("", "period_start")?,
@@ -100,7 +111,7 @@ pub async fn load(txn: &TenantTxn) -> ApiResult<Option<Account>> {
         },
         orders: row.try_get::<Option<i64>>("", "orders")?.unwrap_or(0),
         plugin_calls: row.try_get::<Option<i64>>("", "calls")?.unwrap_or(0),
-    }))
+    })
 }
 
 impl Account {

@@ -5,7 +5,7 @@
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ConnectionTrait, EntityTrait, Set, Statement};
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, QueryTrait, Set, Statement};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -15,6 +15,7 @@ use crate::auth::{AdminPrincipal, TenantScope};
 use crate::billing::account::{self, sql, Account};
 use crate::billing::limits::{self, Limit};
 use crate::billing::plans::Limits;
+use crate::db::batch::Batch;
 use crate::db::{Access, TenantTxn};
 use crate::entities::usage_records;
 use crate::error::{ApiError, ApiResult};
@@ -52,26 +53,27 @@ pub struct Record {
     pub at: DateTime<Utc>,
 }
 
+impl Record {
+    /// An order's record: its id is the order's.
+    fn order(order_id: Uuid, at: DateTime<Utc>) -> Record {
+        Record {
+            id: order_id,
+            metric: Metric::Orders,
+            install_id: None,
+            quantity: 1,
+            at,
+        }
+    }
+}
+
 /// Stores the record unless its id was seen; counts it against the period
 /// only when it is new. With `enforce`, a record that would pass the plan's
 /// limit is refused (and the caller's transaction rolls back).
 /// Answers whether the record was new.
 pub async fn record(txn: &TenantTxn, account: &Account, rec: Record, enforce: bool) -> ApiResult<bool> {
-    let inserted = usage_records::Entity::insert(usage_records::ActiveModel {
-        tenant_id: Set(txn.tenant_id()),
-        id: Set(rec.id),
-        metric: Set(rec.metric.as_str().to_string()),
-        install_id: Set(rec.install_id),
-        quantity: Set(rec.quantity),
-        occurred_at: Set(rec.at),
-    })
-    .on_conflict(
-        OnConflict::columns([usage_records::Column::TenantId, usage_records::Column::Id])
-            .do_nothing()
-            .to_owned(),
-    )
-    .exec_without_returning(&**txn)
-    .await?;
+    let inserted = insert_record(txn.tenant_id(), &rec)
+        .exec_without_returning(&**txn)
+        .await?;
     if inserted == 0 {
         return Ok(false);
     }
@@ -86,6 +88,23 @@ pub async fn record(txn: &TenantTxn, account: &Account, rec: Record, enforce: bo
     Ok(true)
 }
 
+/// The record's row, unless its id was seen.
+fn insert_record(tenant_id: Uuid, rec: &Record) -> sea_orm::Insert<usage_records::ActiveModel> {
+    usage_records::Entity::insert(usage_records::ActiveModel {
+        tenant_id: Set(tenant_id),
+        id: Set(rec.id),
+        metric: Set(rec.metric.as_str().to_string()),
+        install_id: Set(rec.install_id),
+        quantity: Set(rec.quantity),
+        occurred_at: Set(rec.at),
+    })
+    .on_conflict(
+        OnConflict::columns([usage_records::Column::TenantId, usage_records::Column::Id])
+            .do_nothing()
+            .to_owned(),
+    )
+}
+
 /// Adds to the period's counter in one statement; with `max`, only while
 /// the sum stays within it (the row lock makes that hold under concurrency).
 async fn bump(txn: &TenantTxn, account: &Account, metric: Metric, n: i64, max: Option<i64>) -> ApiResult<bool> {
@@ -93,6 +112,21 @@ async fn bump(txn: &TenantTxn, account: &Account, metric: Metric, n: i64, max: O
         return Ok(false);
     }
     let backend = txn.get_database_backend();
+    let (text, values) = bump_sql(txn.tenant_id(), account, metric, n, max);
+    let done = txn
+        .execute_raw(Statement::from_sql_and_values(backend, sql(backend, &text), values))
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// The counter's upsert with `?` placeholders, and its values.
+fn bump_sql(
+    tenant_id: Uuid,
+    account: &Account,
+    metric: Metric,
+    n: i64,
+    max: Option<i64>,
+) -> (String, Vec<sea_orm::Value>) {
     let guard = if max.is_some() {
         " WHERE usage_counters.count + excluded.count <= ?"
     } else {
@@ -104,7 +138,7 @@ async fn bump(txn: &TenantTxn, account: &Account, metric: Metric, n: i64, max: O
          DO UPDATE SET count = usage_counters.count + excluded.count{guard}"
     );
     let mut values: Vec<sea_orm::Value> = vec![
-        txn.tenant_id().into(),
+        tenant_id.into(),
         metric.as_str().into(),
         account.period_start.into(),
         n.into(),
@@ -112,10 +146,29 @@ async fn bump(txn: &TenantTxn, account: &Account, metric: Metric, n: i64, max: O
     if let Some(m) = max {
         values.push(m.into());
     }
-    let done = txn
-        .execute_raw(Statement::from_sql_and_values(backend, sql(backend, &text), values))
-        .await?;
-    Ok(done.rows_affected() > 0)
+    (text, values)
+}
+
+/// SQLite: the order's usage record and its count into `batch`; the
+/// counter answers `step` only when the plan's monthly orders allow one
+/// more. False when the plan allows none at all (nothing was added).
+pub fn record_order_in(
+    batch: &mut Batch,
+    tenant_id: Uuid,
+    account: &Account,
+    order_id: Uuid,
+    at: DateTime<Utc>,
+    step: i64,
+) -> bool {
+    let max = Metric::Orders.limit().of(account);
+    if max.is_some_and(|m| m < 1) {
+        return false;
+    }
+    let rec = Record::order(order_id, at);
+    batch.push_statement(insert_record(tenant_id, &rec).build(DbBackend::Sqlite));
+    let (text, values) = bump_sql(tenant_id, account, Metric::Orders, 1, max);
+    batch.push_sql(&format!("{text} RETURNING {step}"), values);
+    true
 }
 
 /// Called in the checkout transaction: refuses the order when the account
@@ -126,14 +179,7 @@ pub async fn record_order(txn: &TenantTxn, order_id: Uuid, at: DateTime<Utc>) ->
         return Ok(());
     };
     account.may_spend()?;
-    let rec = Record {
-        id: order_id,
-        metric: Metric::Orders,
-        install_id: None,
-        quantity: 1,
-        at,
-    };
-    record(txn, &account, rec, true).await?;
+    record(txn, &account, Record::order(order_id, at), true).await?;
     Ok(())
 }
 

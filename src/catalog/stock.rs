@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{post, web, HttpResponse};
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, UpdateMany};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -57,17 +57,21 @@ impl StockChange {
 
 /// Applies `delta` only if the result stays within 0..=MAX_STOCK; true if it did.
 pub async fn apply_delta(txn: &TenantTxn, variant_id: Uuid, delta: i64) -> ApiResult<bool> {
+    let result = delta_update(txn.tenant_id(), variant_id, delta).exec(&**txn).await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// The conditional UPDATE of [`apply_delta`]: it changes no row when the
+/// stock would leave 0..=MAX_STOCK.
+pub fn delta_update(tenant_id: Uuid, variant_id: Uuid, delta: i64) -> UpdateMany<variants::Entity> {
     let after = Expr::col(variants::Column::Stock).add(delta);
-    let result = variants::Entity::update_many()
+    variants::Entity::update_many()
         .col_expr(variants::Column::Stock, after.clone())
         .col_expr(variants::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(variants::Column::TenantId.eq(txn.tenant_id()))
+        .filter(variants::Column::TenantId.eq(tenant_id))
         .filter(variants::Column::Id.eq(variant_id))
         .filter(after.clone().gte(0))
         .filter(after.lte(MAX_STOCK))
-        .exec(&**txn)
-        .await?;
-    Ok(result.rows_affected == 1)
 }
 
 async fn apply_set(txn: &TenantTxn, variant_id: Uuid, stock: i64) -> ApiResult<()> {

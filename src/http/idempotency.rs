@@ -104,6 +104,36 @@ pub async fn begin(txn: &TenantTxn, key: &IdempotencyKey, fingerprint: String) -
         .ok_or_else(in_progress)
 }
 
+/// The answer for a key found already used: the first response, or a refusal.
+pub fn answer_again(existing: idempotency_keys::Model, fingerprint: &str) -> ApiResult<HttpResponse> {
+    replay(existing, fingerprint)?.ok_or_else(in_progress)
+}
+
+/// SQLite: the key's row with its answer, written in the same statements
+/// as the work; the writer's lock, taken before the key was looked up,
+/// keeps a request with the same key waiting until this one commits.
+pub fn answered(
+    tenant_id: uuid::Uuid,
+    key: &str,
+    fingerprint: String,
+    status: StatusCode,
+    json: String,
+) -> idempotency_keys::ActiveModel {
+    idempotency_keys::ActiveModel {
+        tenant_id: Set(tenant_id),
+        key: Set(key.to_string()),
+        request_hash: Set(fingerprint),
+        status_code: Set(i32::from(status.as_u16())),
+        response_body: Set(json),
+        created_at: Set(Utc::now()),
+    }
+}
+
+/// The response for a fresh answer's JSON.
+pub fn respond(status: StatusCode, json: String) -> HttpResponse {
+    HttpResponse::build(status).content_type("application/json").body(json)
+}
+
 fn in_progress() -> ApiError {
     ApiError::conflict("idempotency_in_progress", "a request with this key is still running")
 }
@@ -162,5 +192,5 @@ pub async fn complete(
             .exec(&**txn)
             .await?;
     }
-    Ok(HttpResponse::build(status).content_type("application/json").body(json))
+    Ok(respond(status, json))
 }

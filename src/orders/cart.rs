@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use livemall_abi::{Cart, CartLine};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect, SelectTwo};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -103,6 +103,17 @@ fn refs(lines: &[LineRequest]) -> ApiResult<Vec<Ref>> {
     }
 }
 
+/// Variants joined to their products.
+fn with_products() -> SelectTwo<variants::Entity, products::Entity> {
+    let product = variants::Entity::belongs_to(products::Entity)
+        .from((variants::Column::TenantId, variants::Column::ProductId))
+        .to((products::Column::TenantId, products::Column::Id))
+        .into();
+    variants::Entity::find()
+        .select_also(products::Entity)
+        .join(JoinType::InnerJoin, product)
+}
+
 /// Checks the request against the catalogue and builds the cart (no customer yet).
 pub async fn build(txn: &TenantTxn, store: &stores::Model, req: &CartRequest) -> ApiResult<Cart> {
     if let Some(currency) = &req.currency {
@@ -128,24 +139,33 @@ pub async fn build(txn: &TenantTxn, store: &stores::Model, req: &CartRequest) ->
     // looked up by the primary key alone and the store checked here: with
     // the store in the query too, PostgreSQL's generic plan took the
     // (tenant, store, sku) index and read all of the store's variants.
-    let mut found = Vec::with_capacity(refs.len());
+    // Each variant comes with its product (one join, not a second query).
+    let mut hits = Vec::with_capacity(refs.len());
     if !ids.is_empty() {
-        let hits = variants::Entity::find()
+        let by_ids = with_products()
             .filter(variants::Column::TenantId.eq(txn.tenant_id()))
             .filter(variants::Column::Id.is_in(ids))
             .all(&**txn)
             .await?;
-        found.extend(hits.into_iter().filter(|v| v.store_id == store.id));
+        hits.extend(by_ids.into_iter().filter(|(v, _)| v.store_id == store.id));
     }
     if !skus.is_empty() {
-        found.extend(
-            variants::Entity::find()
+        hits.extend(
+            with_products()
                 .filter(variants::Column::TenantId.eq(txn.tenant_id()))
                 .filter(variants::Column::StoreId.eq(store.id))
                 .filter(variants::Column::Sku.is_in(skus))
                 .all(&**txn)
                 .await?,
         );
+    }
+    let mut found = Vec::with_capacity(hits.len());
+    let mut products: HashMap<Uuid, products::Model> = HashMap::with_capacity(hits.len());
+    for (variant, product) in hits {
+        if let Some(product) = product {
+            products.insert(product.id, product);
+        }
+        found.push(variant);
     }
     let by_id: HashMap<Uuid, &variants::Model> = found.iter().map(|v| (v.id, v)).collect();
     let by_sku: HashMap<&str, &variants::Model> = found.iter().map(|v| (v.sku.as_str(), v)).collect();
@@ -179,14 +199,6 @@ pub async fn build(txn: &TenantTxn, store: &stores::Model, req: &CartRequest) ->
         ));
     }
     let product_ids: Vec<Uuid> = chosen.iter().map(|(v, _)| v.product_id).collect();
-    let products: HashMap<Uuid, products::Model> = products::Entity::find()
-        .filter(products::Column::TenantId.eq(txn.tenant_id()))
-        .filter(products::Column::Id.is_in(product_ids.clone()))
-        .all(&**txn)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect();
     let mut tags: HashMap<Uuid, Vec<String>> = HashMap::new();
     for t in product_tags::Entity::find()
         .filter(product_tags::Column::TenantId.eq(txn.tenant_id()))

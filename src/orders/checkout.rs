@@ -7,11 +7,14 @@
 //! concurrent checkouts on PostgreSQL queue behind each other instead of
 //! deadlocking; the order number, which every checkout of the store needs,
 //! comes last, so each holds it only for the order's own rows and the commit.
+//!
+//! On SQLite, one writer at a time, the same statements go in four round
+//! trips (see the `sqlite` module).
 
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
-use livemall_abi::OrderEvent;
-use sea_orm::EntityTrait;
+use livemall_abi::{CartLine, Claim, OrderEvent};
+use sea_orm::{DbBackend, EntityTrait};
 use uuid::Uuid;
 
 use crate::catalog::stock::apply_delta;
@@ -26,6 +29,8 @@ use crate::orders::pricing::Priced;
 use crate::orders::record::{self, NewOrder, Taken};
 use crate::orders::types;
 use crate::state::AppState;
+
+mod sqlite;
 
 /// A priced cart about to become an order.
 pub struct Placing<'a> {
@@ -57,52 +62,83 @@ fn refuse_rejected(priced: &Priced) -> ApiResult<()> {
     })
 }
 
+/// The cart's lines in lock order (by variant id), each with its variant id.
+fn lines_in_order(priced: &Priced) -> ApiResult<Vec<(Uuid, &CartLine)>> {
+    let mut lines = Vec::with_capacity(priced.cart.lines.len());
+    for line in &priced.cart.lines {
+        lines.push((line.variant_id.parse().map_err(anyhow::Error::from)?, line));
+    }
+    lines.sort_by_key(|(id, _)| *id);
+    Ok(lines)
+}
+
+/// The refusal naming a line's SKU, with the stock left.
+async fn out_of_stock(txn: &TenantTxn, variant_id: Uuid, line: &CartLine) -> ApiResult<ApiError> {
+    let left = variants::Entity::find_by_id((txn.tenant_id(), variant_id))
+        .one(&**txn)
+        .await?
+        .map_or(0, |v| v.stock);
+    Ok(ApiError::conflict(
+        "out_of_stock",
+        format!("`{}` is out of stock: {left} left, {} asked", line.sku, line.quantity),
+    ))
+}
+
 /// Takes every line's units with one conditional UPDATE each; refuses the
 /// order naming the first SKU that has too few.
 async fn take_stock(txn: &TenantTxn, priced: &Priced) -> ApiResult<()> {
-    let mut lines: Vec<_> = priced.cart.lines.iter().collect();
-    lines.sort_by(|a, b| a.variant_id.cmp(&b.variant_id));
-    for line in lines {
-        let variant_id: Uuid = line.variant_id.parse().map_err(anyhow::Error::from)?;
+    for (variant_id, line) in lines_in_order(priced)? {
         if !apply_delta(txn, variant_id, -i64::from(line.quantity)).await? {
-            let left = variants::Entity::find_by_id((txn.tenant_id(), variant_id))
-                .one(&**txn)
-                .await?
-                .map_or(0, |v| v.stock);
-            return Err(ApiError::conflict(
-                "out_of_stock",
-                format!("`{}` is out of stock: {left} left, {} asked", line.sku, line.quantity),
-            ));
+            return Err(out_of_stock(txn, variant_id, line).await?);
         }
     }
     Ok(())
 }
 
-/// Takes the plug-ins' claims; refuses the order with the claim's message
-/// when one would pass its limit.
-async fn take_claims(txn: &TenantTxn, priced: &Priced, customer_key: &str) -> ApiResult<Vec<Taken>> {
+/// The plug-ins' claims in lock order (install, key, scope).
+fn claims_in_order<'p>(priced: &'p Priced, customer_key: &str) -> Vec<counters::Target<'p>> {
     let mut claims: Vec<_> = priced
         .claim_targets(Some(customer_key))
         .into_iter()
         .map(|(_, target)| target)
         .collect();
     claims.sort_by(|a, b| (a.install_id, &a.claim.key, &a.scope_key).cmp(&(b.install_id, &b.claim.key, &b.scope_key)));
+    claims
+}
+
+fn claim_refused(claim: &Claim) -> ApiError {
+    ApiError::conflict("claim_refused", claim.message.clone())
+}
+
+fn taken(target: counters::Target<'_>) -> Taken {
+    Taken {
+        install_id: target.install_id,
+        key: target.claim.key.clone(),
+        amount: i64::try_from(target.claim.amount).unwrap_or(i64::MAX),
+        scope_key: target.scope_key,
+    }
+}
+
+/// Takes the plug-ins' claims; refuses the order with the claim's message
+/// when one would pass its limit.
+async fn take_claims(txn: &TenantTxn, priced: &Priced, customer_key: &str) -> ApiResult<Vec<Taken>> {
+    let claims = claims_in_order(priced, customer_key);
     let mut taken = Vec::with_capacity(claims.len());
-    for counters::Target {
-        install_id,
-        claim,
-        scope_key,
-    } in claims
-    {
-        if !counters::claim(txn, install_id, &claim.key, &scope_key, claim.amount, claim.limit).await? {
-            return Err(ApiError::conflict("claim_refused", claim.message.clone()));
+    for target in claims {
+        let claim = target.claim;
+        if !counters::claim(
+            txn,
+            target.install_id,
+            &claim.key,
+            &target.scope_key,
+            claim.amount,
+            claim.limit,
+        )
+        .await?
+        {
+            return Err(claim_refused(claim));
         }
-        taken.push(Taken {
-            install_id,
-            key: claim.key.clone(),
-            scope_key,
-            amount: i64::try_from(claim.amount).unwrap_or(i64::MAX),
-        });
+        taken.push(self::taken(target));
     }
     Ok(taken)
 }
@@ -126,6 +162,9 @@ fn placed_at(priced: &Priced) -> ApiResult<chrono::DateTime<chrono::Utc>> {
 
 /// Commits the order, or nothing at all.
 pub async fn place(state: &AppState, p: Placing<'_>) -> ApiResult<HttpResponse> {
+    if state.db.backend() == DbBackend::Sqlite {
+        return sqlite::place(state, p).await;
+    }
     let txn = state.db.tenant(p.tenant_id, Access::Write).await?;
     let claimed = match idempotency::begin(&txn, p.key, p.fingerprint).await? {
         Begin::Replay(response) => return Ok(response),
@@ -146,7 +185,7 @@ pub async fn place(state: &AppState, p: Placing<'_>) -> ApiResult<HttpResponse> 
         order: built.loaded.to_abi(),
     };
     outbox::write(&txn, "order.created", id, &event).await?;
-    record::write_children_early(&txn, &mut built).await?;
+    record::write_children(&txn, &built).await?;
     // From here on rows other checkouts need too, each locked until commit,
     // so as few statements as possible follow them: the stock, the plug-ins'
     // counters, the tenant's usage counter, the store's order number.

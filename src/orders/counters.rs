@@ -18,6 +18,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
+use crate::db::batch::Batch;
 use crate::db::TenantTxn;
 use crate::entities::plugin_counters as rows;
 use crate::error::ApiResult;
@@ -178,6 +179,45 @@ pub async fn claim(
         .await?;
     // Created here or by a concurrent checkout, the conditional update decides.
     bump(txn, install_id, key, scope_key, amount, limit).await
+}
+
+/// SQLite: [`claim`] as one statement into `batch`, which answers `step`
+/// only when the units were taken (the counter is created at `amount` if
+/// it did not exist). False when `amount` alone passes `limit` (nothing added).
+pub fn claim_in(
+    batch: &mut Batch,
+    tenant_id: Uuid,
+    install_id: Uuid,
+    key: &str,
+    scope_key: &str,
+    (amount, limit): (u64, u64),
+    step: i64,
+) -> bool {
+    let (Ok(amount), limit) = (i64::try_from(amount), i64::try_from(limit).unwrap_or(i64::MAX)) else {
+        return false;
+    };
+    if amount > limit {
+        return false;
+    }
+    batch.push_sql(
+        &format!(
+            "INSERT INTO plugin_counters (tenant_id, install_id, key, scope_key, used, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, install_id, key, scope_key) \
+             DO UPDATE SET used = plugin_counters.used + excluded.used, updated_at = excluded.updated_at \
+             WHERE plugin_counters.used <= ? RETURNING {step}"
+        ),
+        [
+            tenant_id.into(),
+            install_id.into(),
+            key.into(),
+            scope_key.into(),
+            amount.into(),
+            Utc::now().into(),
+            // `used <= limit - amount`, as in `bump`: no overflow.
+            (limit - amount).into(),
+        ],
+    );
+    true
 }
 
 /// Gives back `amount` units (never below zero).

@@ -2,9 +2,12 @@
 //! adjustments with the plug-in versions that made them, and the claims taken.
 
 use sea_orm::sea_query::{Alias, Expr, OnConflict, PostgresQueryBuilder, Query};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel, Iterable, Set, Statement};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel, Iterable, QueryTrait, Set, Statement,
+};
 use uuid::Uuid;
 
+use crate::db::batch::Batch;
 use crate::db::TenantTxn;
 use crate::entities::{order_adjustments, order_claims, order_lines, order_numbers, orders, stores};
 use crate::error::{ApiError, ApiResult};
@@ -20,24 +23,6 @@ pub struct Taken {
     pub key: String,
     pub scope_key: String,
     pub amount: i64,
-}
-
-/// The store's next order number. The counter row is locked until commit, so
-/// numbers are sequential without gaps; callers bump it late to hold it briefly.
-async fn next_number(txn: &TenantTxn, store_id: Uuid) -> ApiResult<i64> {
-    let backend = txn.get_database_backend();
-    let tenant_id = txn.tenant_id();
-    // One round trip: bump and read in the same statement (PostgreSQL and SQLite 3.35+).
-    let sql = match backend {
-        DbBackend::Postgres => {
-            "UPDATE order_numbers SET last = last + 1 WHERE tenant_id = $1 AND store_id = $2 RETURNING last"
-        }
-        _ => "UPDATE order_numbers SET last = last + 1 WHERE tenant_id = ? AND store_id = ? RETURNING last",
-    };
-    bump(txn, store_id, || {
-        Statement::from_sql_and_values(backend, sql, [tenant_id.into(), store_id.into()])
-    })
-    .await
 }
 
 /// Runs `statement`, which bumps the store's order counter and answers the
@@ -83,11 +68,9 @@ fn position(i: usize) -> i32 {
 
 /// An order with its lines and adjustments, built before anything is
 /// written; its time is set by [`Built::place_at`], its number taken by
-/// [`insert`].
+/// [`insert`] (or, on SQLite, by the caller of [`insert_in`]).
 pub struct Built {
     pub loaded: Loaded,
-    /// The lines and adjustments are already in the transaction.
-    children_written: bool,
 }
 
 impl Built {
@@ -180,71 +163,78 @@ pub fn build(tenant_id: Uuid, new: NewOrder<'_>) -> ApiResult<Built> {
             lines,
             adjustments,
         },
-        children_written: false,
     })
 }
 
-/// PostgreSQL: writes the order's lines and adjustments now, before the
-/// contended rows are locked (their foreign keys to the order are checked at
-/// commit). SQLite, one writer at a time, needs the order first: there
-/// [`insert`] writes them.
-pub async fn write_children_early(txn: &TenantTxn, built: &mut Built) -> ApiResult<()> {
-    if txn.get_database_backend() == DbBackend::Postgres && !built.children_written {
-        insert_children(txn, &built.loaded).await?;
-        built.children_written = true;
-    }
-    Ok(())
+/// PostgreSQL: writes the order's lines and adjustments, before the
+/// contended rows are locked (their foreign keys to the order are checked
+/// at commit).
+pub async fn write_children(txn: &TenantTxn, built: &Built) -> ApiResult<()> {
+    insert_children(txn, &built.loaded).await
 }
 
-/// Takes the store's next number and writes the order, its lines and
-/// adjustments (unless [`write_children_early`] did) and the claims taken.
-/// The number's row stays locked until commit, so callers do this last.
-///
-/// On PostgreSQL one statement takes the number and writes the order, after
-/// the children (their foreign keys to the order are checked at commit), so
-/// the number is held for that statement, the caller's last ones and the
-/// commit. On SQLite the order goes first.
+/// PostgreSQL: writes the claims taken, then takes the store's next number
+/// and writes the order in one statement (after [`write_children`]). The
+/// number's row stays locked until commit, so callers do this last: it is
+/// held for that statement, the caller's last ones and the commit.
 pub async fn insert(txn: &TenantTxn, built: Built, taken: Vec<Taken>) -> ApiResult<Loaded> {
-    let Built {
-        mut loaded,
-        children_written,
-    } = built;
-    let (tenant_id, order_id) = (loaded.order.tenant_id, loaded.order.id);
-    let claims: Vec<_> = taken
+    let mut loaded = built.loaded;
+    insert_claims(txn, claim_rows(&loaded.order, taken)).await?;
+    loaded.order.number = insert_numbered(txn, &loaded.order).await?;
+    Ok(loaded)
+}
+
+/// SQLite: the order with the number already in it (the caller read the
+/// store's counter under the writer's lock), its counter, lines, adjustments
+/// and claims, into `batch`. The counter answers `step` when it moved to the
+/// order's number, which it always does while the lock is held.
+pub fn insert_in(batch: &mut Batch, loaded: &Loaded, taken: Vec<Taken>, step: i64) {
+    let order = &loaded.order;
+    batch.push_sql(
+        &format!(
+            "INSERT INTO order_numbers (tenant_id, store_id, last) VALUES (?, ?, ?) \
+             ON CONFLICT (tenant_id, store_id) DO UPDATE SET last = excluded.last \
+             WHERE order_numbers.last = excluded.last - 1 RETURNING {step}"
+        ),
+        [order.tenant_id.into(), order.store_id.into(), order.number.into()],
+    );
+    batch.push_statement(orders::Entity::insert(order.clone().into_active_model()).build(DbBackend::Sqlite));
+    let (lines, adjustments) = children(loaded);
+    batch.push_statement(lines.build(DbBackend::Sqlite));
+    if let Some(adjustments) = adjustments {
+        batch.push_statement(adjustments.build(DbBackend::Sqlite));
+    }
+    let claims = claim_rows(order, taken);
+    if !claims.is_empty() {
+        batch.push_statement(order_claims::Entity::insert_many(claims).build(DbBackend::Sqlite));
+    }
+}
+
+fn claim_rows(order: &orders::Model, taken: Vec<Taken>) -> Vec<order_claims::ActiveModel> {
+    taken
         .into_iter()
         .enumerate()
         .map(|(i, t)| order_claims::ActiveModel {
-            tenant_id: Set(tenant_id),
-            order_id: Set(order_id),
+            tenant_id: Set(order.tenant_id),
+            order_id: Set(order.id),
             position: Set(position(i)),
             install_id: Set(t.install_id),
             key: Set(t.key),
             scope_key: Set(t.scope_key),
             amount: Set(t.amount),
         })
-        .collect();
-    if txn.get_database_backend() == DbBackend::Postgres {
-        if !children_written {
-            insert_children(txn, &loaded).await?;
-        }
-        insert_claims(txn, claims).await?;
-        loaded.order.number = insert_numbered(txn, &loaded.order).await?;
-    } else {
-        loaded.order.number = next_number(txn, loaded.order.store_id).await?;
-        orders::Entity::insert(loaded.order.clone().into_active_model())
-            .exec_without_returning(&**txn)
-            .await?;
-        insert_children(txn, &loaded).await?;
-        insert_claims(txn, claims).await?;
-    }
-    Ok(loaded)
+        .collect()
 }
 
-async fn insert_children(txn: &TenantTxn, loaded: &Loaded) -> ApiResult<()> {
-    order_lines::Entity::insert_many(loaded.lines.iter().cloned().map(IntoActiveModel::into_active_model))
-        .exec_without_returning(&**txn)
-        .await?;
-    if !loaded.adjustments.is_empty() {
+/// The inserts of the lines and, when there are any, the adjustments.
+fn children(
+    loaded: &Loaded,
+) -> (
+    sea_orm::InsertMany<order_lines::ActiveModel>,
+    Option<sea_orm::InsertMany<order_adjustments::ActiveModel>>,
+) {
+    let lines = order_lines::Entity::insert_many(loaded.lines.iter().cloned().map(IntoActiveModel::into_active_model));
+    let adjustments = (!loaded.adjustments.is_empty()).then(|| {
         order_adjustments::Entity::insert_many(
             loaded
                 .adjustments
@@ -252,8 +242,15 @@ async fn insert_children(txn: &TenantTxn, loaded: &Loaded) -> ApiResult<()> {
                 .cloned()
                 .map(IntoActiveModel::into_active_model),
         )
-        .exec_without_returning(&**txn)
-        .await?;
+    });
+    (lines, adjustments)
+}
+
+async fn insert_children(txn: &TenantTxn, loaded: &Loaded) -> ApiResult<()> {
+    let (lines, adjustments) = children(loaded);
+    lines.exec_without_returning(&**txn).await?;
+    if let Some(adjustments) = adjustments {
+        adjustments.exec_without_returning(&**txn).await?;
     }
     Ok(())
 }

@@ -1,0 +1,155 @@
+//! SQLite: many statements in one round trip. Every statement sent through
+//! the driver is a hand-off to the connection's thread and back, and with
+//! one writer at a time those hand-offs, not SQLite's work, bounded how many
+//! write transactions a second could commit. A batch joins its statements
+//! into one multi-statement query, so the thread runs them all in one go.
+//!
+//! All statements run, in order, whatever the earlier ones did (an error
+//! stops the batch). A statement whose outcome matters answers rows whose
+//! first column is its step (see [`returning_step`]); the caller reads which
+//! steps answered and rolls the transaction back when one that had to did not.
+
+use sea_orm::sea_query::{Expr, QueryStatementWriter, ReturningClause, SqliteQueryBuilder};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, QueryResult, Statement, Value};
+
+/// Statements to send together; SQLite only.
+#[derive(Default)]
+pub struct Batch {
+    sql: String,
+    values: Vec<Value>,
+}
+
+impl Batch {
+    pub fn new() -> Batch {
+        Batch::default()
+    }
+
+    /// A statement built with sea-query (`?` placeholders).
+    pub fn push(&mut self, query: &impl QueryStatementWriter) {
+        let (sql, values) = query.build(SqliteQueryBuilder);
+        self.push_sql(&sql, values.0);
+    }
+
+    /// A statement written in SQL with `?` placeholders, bound in order.
+    pub fn push_sql(&mut self, sql: &str, values: impl IntoIterator<Item = Value>) {
+        if !self.sql.is_empty() {
+            self.sql.push_str(";\n");
+        }
+        self.sql.push_str(sql);
+        self.values.extend(values);
+    }
+
+    /// A statement built for SQLite by sea-orm.
+    pub fn push_statement(&mut self, statement: Statement) {
+        let values = statement.values.map(|v| v.0).unwrap_or_default();
+        self.push_sql(&statement.sql, values);
+    }
+
+    /// Runs every statement in one round trip; answers the rows, in order.
+    pub async fn run(self, conn: &impl ConnectionTrait) -> Result<Steps, DbErr> {
+        if self.sql.is_empty() {
+            return Ok(Steps(Vec::new()));
+        }
+        let rows = conn
+            .query_all_raw(Statement::from_sql_and_values(DbBackend::Sqlite, self.sql, self.values))
+            .await?;
+        let mut steps = Vec::with_capacity(rows.len());
+        for row in rows {
+            steps.push((row.try_get_by_index::<i64>(0)?, row));
+        }
+        Ok(Steps(steps))
+    }
+}
+
+/// `RETURNING <step>`: the statement answers one row per row it changed.
+pub fn returning_step(step: i64) -> ReturningClause {
+    sea_orm::sea_query::Query::returning().expr(Expr::cust(step.to_string()))
+}
+
+/// The rows a batch answered, each with its statement's step.
+pub struct Steps(Vec<(i64, QueryResult)>);
+
+impl Steps {
+    /// Whether the statement of `step` answered a row.
+    pub fn answered(&self, step: i64) -> bool {
+        self.0.iter().any(|(s, _)| *s == step)
+    }
+
+    /// The first row the statement of `step` answered.
+    pub fn row(&self, step: i64) -> Option<&QueryResult> {
+        self.0.iter().find(|(s, _)| *s == step).map(|(_, row)| row)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+
+    use super::Batch;
+
+    /// One connection: every connection to `sqlite::memory:` is its own database.
+    async fn table_with_five() -> DatabaseConnection {
+        let mut options = ConnectOptions::new("sqlite::memory:");
+        options.max_connections(1).sqlx_logging(false);
+        let db = Database::connect(options).await.unwrap();
+        db.execute_unprepared("CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER NOT NULL CHECK (n >= 0))")
+            .await
+            .unwrap();
+        db.execute_unprepared("INSERT INTO t VALUES (1, 5)").await.unwrap();
+        db
+    }
+
+    fn take(batch: &mut Batch, n: i64, step: i64) {
+        batch.push_sql(
+            &format!("UPDATE t SET n = n - ? WHERE id = 1 AND n >= ? RETURNING {step}"),
+            [n.into(), n.into()],
+        );
+    }
+
+    #[tokio::test]
+    async fn every_statement_runs_and_only_those_that_changed_a_row_answer_their_step() {
+        let db = table_with_five().await;
+        let mut batch = Batch::new();
+        take(&mut batch, 3, 1);
+        take(&mut batch, 3, 2);
+        take(&mut batch, 2, 3);
+        batch.push_sql("SELECT 4, n FROM t WHERE id = ?", [1i64.into()]);
+        let steps = batch.run(&db).await.unwrap();
+        assert!(steps.answered(1));
+        assert!(!steps.answered(2), "only 2 were left");
+        assert!(steps.answered(3));
+        let left: i64 = steps.row(4).unwrap().try_get_by_index(1).unwrap();
+        assert_eq!(left, 0);
+    }
+
+    #[tokio::test]
+    async fn an_error_stops_the_batch_at_its_statement() {
+        let db = table_with_five().await;
+        let mut batch = Batch::new();
+        batch.push_sql("UPDATE t SET n = -1 WHERE id = 1", []);
+        take(&mut batch, 1, 1);
+        assert!(batch.run(&db).await.is_err(), "the CHECK refuses a negative n");
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                "SELECT n FROM t",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            row.try_get_by_index::<i64>(0).unwrap(),
+            5,
+            "the statement after the error did not run"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_empty_batch_answers_nothing() {
+        let db = table_with_five().await;
+        let steps = Batch::new().run(&db).await.unwrap();
+        assert!(!steps.answered(0));
+    }
+}
