@@ -140,35 +140,41 @@ fn in_progress() -> ApiError {
 
 /// The stored answer for a finished request; refuses a key reused with another request.
 fn replay(existing: idempotency_keys::Model, fingerprint: &str) -> ApiResult<Option<HttpResponse>> {
-    if existing.request_hash != fingerprint {
+    finished(
+        &existing.request_hash,
+        existing.status_code,
+        existing.response_body,
+        fingerprint,
+    )
+}
+
+/// Without claiming anything: the first answer if the request that used
+/// the key (its fingerprint, status and body as stored) already finished,
+/// so a retry skips expensive work done before `begin`; `None` while it
+/// runs. A key used with another request is refused.
+pub fn finished(
+    request_hash: &str,
+    status_code: i32,
+    response_body: String,
+    fingerprint: &str,
+) -> ApiResult<Option<HttpResponse>> {
+    if request_hash != fingerprint {
         return Err(ApiError::field(
             "idempotency_key_reused",
             HEADER,
             "this key was already used with a different request",
         ));
     }
-    if existing.status_code == 0 {
+    if status_code == 0 {
         return Ok(None);
     }
-    let status = StatusCode::from_u16(existing.status_code as u16).unwrap_or(StatusCode::OK);
+    let status = StatusCode::from_u16(status_code as u16).unwrap_or(StatusCode::OK);
     Ok(Some(
         HttpResponse::build(status)
             .insert_header(("Idempotent-Replayed", "true"))
             .content_type("application/json")
-            .body(existing.response_body),
+            .body(response_body),
     ))
-}
-
-/// Without claiming anything: the first answer if a request with this key
-/// already finished, so a retry skips expensive work done before `begin`.
-pub async fn lookup(txn: &TenantTxn, key: &str, fingerprint: &str) -> ApiResult<Option<HttpResponse>> {
-    match idempotency_keys::Entity::find_by_id((txn.tenant_id(), key.to_string()))
-        .one(&**txn)
-        .await?
-    {
-        Some(existing) => replay(existing, fingerprint),
-        None => Ok(None),
-    }
 }
 
 /// Stores the answer with the key and builds the response.

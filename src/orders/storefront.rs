@@ -13,7 +13,7 @@ use crate::orders::checkout::{self, Placing};
 use crate::orders::customers::{self, Shopper};
 use crate::orders::pricing::{self, Priced};
 use crate::state::AppState;
-use crate::tenancy::storefront::{open, Storefront};
+use crate::tenancy::storefront::{open_with_key, Storefront};
 
 /// A priced cart and whom it is for.
 struct Quote {
@@ -32,9 +32,11 @@ async fn quote(
     checkout: bool,
     replay_of: Option<(&str, &str)>,
 ) -> ApiResult<Result<Quote, HttpResponse>> {
-    let Storefront { tenant, store, txn } = open(state, &slugs.0, &slugs.1).await?;
-    if let Some((key, fingerprint)) = replay_of {
-        if let Some(response) = idempotency::lookup(&txn, key, fingerprint).await? {
+    let key = replay_of.map(|(key, _)| key);
+    let (Storefront { tenant, store, txn }, seen) = open_with_key(state, &slugs.0, &slugs.1, key).await?;
+    if let (Some(seen), Some((_, fingerprint))) = (seen, replay_of) {
+        let answered = idempotency::finished(&seen.request_hash, seen.status_code, seen.response_body, fingerprint)?;
+        if let Some(response) = answered {
             return Ok(Err(response));
         }
     }

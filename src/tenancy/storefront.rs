@@ -1,13 +1,16 @@
 //! The public storefront: what shoppers read without signing in.
 
 use actix_web::{get, web, HttpResponse};
-use sea_orm::{ColumnTrait, EntityTrait, JoinType, QueryFilter, QuerySelect};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect, QueryTrait,
+};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::db::{Access, TenantTxn};
-use crate::entities::{stores, tenants};
+use crate::entities::{idempotency_keys, stores, tenants};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::tenancy::stores::StoreStatus;
@@ -22,31 +25,87 @@ pub struct Storefront {
 
 /// Finds the storefront; anything not shown to shoppers is 404.
 pub async fn open(state: &AppState, tenant_slug: &str, store_slug: &str) -> ApiResult<Storefront> {
+    Ok(open_with_key(state, tenant_slug, store_slug, None).await?.0)
+}
+
+/// What an `Idempotency-Key` of the store's tenant holds: the request's
+/// fingerprint and, once it finished, its answer (status 0 until then).
+pub struct SeenKey {
+    pub request_hash: String,
+    pub status_code: i32,
+    pub response_body: String,
+}
+
+/// [`open`], and with `key` that key's row of the tenant, in the same statement.
+pub async fn open_with_key(
+    state: &AppState,
+    tenant_slug: &str,
+    store_slug: &str,
+    key: Option<&str>,
+) -> ApiResult<(Storefront, Option<SeenKey>)> {
     // The store and its tenant in one statement, outside any transaction:
     // one round trip instead of a platform transaction and a query.
     let owner = stores::Entity::belongs_to(tenants::Entity)
         .from(stores::Column::TenantId)
         .to(tenants::Column::Id)
         .into();
-    let (shop, tenant) = stores::Entity::find()
+    let mut query = stores::Entity::find()
         .select_also(tenants::Entity)
         .join(JoinType::InnerJoin, owner)
         .filter(tenants::Column::Slug.eq(tenant_slug))
         .filter(tenants::Column::Status.eq("active"))
         .filter(stores::Column::Slug.eq(store_slug))
-        .filter(stores::Column::Status.eq(StoreStatus::Active.as_str()))
-        .one(state.db.connection())
+        .filter(stores::Column::Status.eq(StoreStatus::Active.as_str()));
+    if let Some(key) = key {
+        for (column, alias) in KEY_COLUMNS {
+            let of_key = Query::select()
+                .column((idempotency_keys::Entity, column))
+                .from(idempotency_keys::Entity)
+                .and_where(
+                    Expr::col((idempotency_keys::Entity, idempotency_keys::Column::TenantId))
+                        .equals((tenants::Entity, tenants::Column::Id)),
+                )
+                .and_where(Expr::col((idempotency_keys::Entity, idempotency_keys::Column::Key)).eq(key))
+                .to_owned();
+            query = query.expr_as(Expr::SubQuery(None, Box::new(of_key.into())), alias);
+        }
+    }
+    let backend = state.db.backend();
+    let row = state
+        .db
+        .connection()
+        .query_one_raw(query.build(backend))
         .await?
         .ok_or(ApiError::NotFound)?;
-    let tenant = tenant.ok_or(ApiError::NotFound)?;
+    let shop = stores::Model::from_query_result(&row, "A_")?;
+    let tenant = tenants::Model::from_query_result(&row, "B_")?;
+    let seen = match key {
+        Some(_) => match row.try_get::<Option<String>>("", KEY_COLUMNS[0].1)? {
+            Some(request_hash) => Some(SeenKey {
+                request_hash,
+                status_code: row.try_get("", KEY_COLUMNS[1].1)?,
+                response_body: row.try_get("", KEY_COLUMNS[2].1)?,
+            }),
+            None => None,
+        },
+        None => None,
+    };
     // From here on the tenant is known, so the usual tenant wall applies.
     let txn = state.db.tenant(tenant.id, Access::Read).await?;
-    Ok(Storefront {
+    let storefront = Storefront {
         tenant,
         store: shop,
         txn,
-    })
+    };
+    Ok((storefront, seen))
 }
+
+/// The key's columns read with the storefront, and their names in the row.
+const KEY_COLUMNS: [(idempotency_keys::Column, &str); 3] = [
+    (idempotency_keys::Column::RequestHash, "key_request_hash"),
+    (idempotency_keys::Column::StatusCode, "key_status_code"),
+    (idempotency_keys::Column::ResponseBody, "key_response_body"),
+];
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StorefrontStore {

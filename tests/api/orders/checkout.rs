@@ -224,3 +224,21 @@ async fn a_committed_order_notifies_other_processes_and_a_refused_one_does_not()
         .unwrap();
     assert_eq!(note.channel(), "livemall_events");
 }
+
+#[tokio::test]
+async fn a_retry_of_a_finished_checkout_is_answered_before_any_plug_in_runs() {
+    let mall = Mall::open(10, 10).await;
+    let fixed = json!({"adjustments": [{"amount": -100, "label": "Fixed"}]});
+    mall.install("config_effects", "fixed", fixed, 10).await;
+    let body = json!({"email": "a@example.com", "lines": [{"variant_id": mall.lamp, "quantity": 1}]});
+    let first = mall.checkout("once", body.clone()).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    let calls = mall.calls("ok").await;
+    assert_eq!(calls, 1, "the checkout priced the cart once");
+
+    let again = mall.checkout("once", body).await;
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(again.body, first.body);
+    assert_eq!(mall.calls("ok").await, calls, "the retry called no plug-in");
+    assert_eq!(mall.snapshot().await.orders, 1);
+}
