@@ -92,12 +92,14 @@ async fn find(txn: &TenantTxn, store_id: Uuid, id: Uuid) -> ApiResult<Option<cus
         .await?)
 }
 
-/// Who is shopping: a customer of this store by id, or an email; `None` when neither was sent.
-pub async fn identify(
-    txn: &TenantTxn,
-    store_id: Uuid,
+/// Who is shopping: a customer of this store by id, or an email; `None` when
+/// neither was sent. `found` is the store's customer with that id or
+/// (normalised) email, looked up with the storefront
+/// ([`crate::tenancy::storefront::Asks`]).
+pub fn identify(
     customer_id: Option<Uuid>,
     email: Option<&str>,
+    found: Option<(Uuid, String)>,
 ) -> ApiResult<Option<Shopper>> {
     let customer = match (customer_id, email) {
         (Some(_), Some(_)) => {
@@ -108,29 +110,26 @@ pub async fn identify(
             ))
         }
         (None, None) => return Ok(None),
-        (Some(id), None) => Some(
-            find(txn, store_id, id)
-                .await?
+        (Some(_), None) => Some(
+            found
                 .ok_or_else(|| ApiError::field("unknown_customer", "customer_id", "no such customer in this store"))?,
         ),
-        (None, Some(email)) => {
-            let email = normalize_email(email);
-            match by_email(txn, store_id, &email).await? {
-                Some(customer) => Some(customer),
-                None => {
-                    return Ok(Some(Shopper {
-                        customer_id: None,
-                        key: email.clone(),
-                        email: Some(email),
-                    }))
-                }
+        (None, Some(email)) => match found {
+            Some(customer) => Some(customer),
+            None => {
+                let email = normalize_email(email);
+                return Ok(Some(Shopper {
+                    customer_id: None,
+                    key: email.clone(),
+                    email: Some(email),
+                }));
             }
-        }
+        },
     };
-    Ok(customer.map(|c| Shopper {
-        customer_id: Some(c.id),
-        key: c.id.to_string(),
-        email: Some(c.email),
+    Ok(customer.map(|(id, email)| Shopper {
+        customer_id: Some(id),
+        key: id.to_string(),
+        email: Some(email),
     }))
 }
 

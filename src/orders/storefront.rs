@@ -3,6 +3,7 @@
 use actix_web::{post, web, HttpResponse};
 use uuid::Uuid;
 
+use crate::auth::normalize_email;
 use crate::entities::stores;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::Valid;
@@ -13,7 +14,7 @@ use crate::orders::checkout::{self, Placing};
 use crate::orders::customers::{self, Shopper};
 use crate::orders::pricing::{self, Priced};
 use crate::state::AppState;
-use crate::tenancy::storefront::{open_with_key, Storefront};
+use crate::tenancy::storefront::{open_for, Asks, Storefront};
 
 /// A priced cart and whom it is for.
 struct Quote {
@@ -32,9 +33,14 @@ async fn quote(
     checkout: bool,
     replay_of: Option<(&str, &str)>,
 ) -> ApiResult<Result<Quote, HttpResponse>> {
-    let key = replay_of.map(|(key, _)| key);
-    let (Storefront { tenant, store, txn }, seen) = open_with_key(state, &slugs.0, &slugs.1, key).await?;
-    if let (Some(seen), Some((_, fingerprint))) = (seen, replay_of) {
+    let email = body.email.as_deref().map(normalize_email);
+    let asks = Asks {
+        key: replay_of.map(|(key, _)| key),
+        customer_id: body.customer_id,
+        email: email.as_deref(),
+    };
+    let (Storefront { tenant, store, txn }, found) = open_for(state, &slugs.0, &slugs.1, &asks).await?;
+    if let (Some(seen), Some((_, fingerprint))) = (found.key, replay_of) {
         let answered = idempotency::finished(&seen.request_hash, seen.status_code, seen.response_body, fingerprint)?;
         if let Some(response) = answered {
             return Ok(Err(response));
@@ -44,7 +50,7 @@ async fn quote(
     if let Some(stream_id) = body.stream_id {
         cart.stream = Some(crate::live::streams::for_cart(&txn, store.id, stream_id).await?);
     }
-    let shopper = customers::identify(&txn, store.id, body.customer_id, body.email.as_deref()).await?;
+    let shopper = customers::identify(body.customer_id, body.email.as_deref(), found.customer)?;
     cart.customer = shopper.as_ref().map(Shopper::to_abi);
     cart.checkout = checkout;
     let prepared = pricing::prepare(state, &txn, &store, cart).await?;

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::db::{Access, TenantTxn};
-use crate::entities::{idempotency_keys, stores, tenants};
+use crate::entities::{customers, idempotency_keys, stores, tenants};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::tenancy::stores::StoreStatus;
@@ -25,7 +25,27 @@ pub struct Storefront {
 
 /// Finds the storefront; anything not shown to shoppers is 404.
 pub async fn open(state: &AppState, tenant_slug: &str, store_slug: &str) -> ApiResult<Storefront> {
-    Ok(open_with_key(state, tenant_slug, store_slug, None).await?.0)
+    Ok(open_for(state, tenant_slug, store_slug, &Asks::default()).await?.0)
+}
+
+/// What a priced cart or a checkout also asks about the tenant's rows; each
+/// is answered by the statement that finds the storefront.
+#[derive(Default)]
+pub struct Asks<'a> {
+    /// An `Idempotency-Key`.
+    pub key: Option<&'a str>,
+    /// A customer of the store by id.
+    pub customer_id: Option<Uuid>,
+    /// A customer of the store by (normalised) email.
+    pub email: Option<&'a str>,
+}
+
+/// The answers to [`Asks`].
+#[derive(Default)]
+pub struct Found {
+    pub key: Option<SeenKey>,
+    /// The customer asked for by id or email: its id and email.
+    pub customer: Option<(Uuid, String)>,
 }
 
 /// What an `Idempotency-Key` of the store's tenant holds: the request's
@@ -36,13 +56,14 @@ pub struct SeenKey {
     pub response_body: String,
 }
 
-/// [`open`], and with `key` that key's row of the tenant, in the same statement.
-pub async fn open_with_key(
+/// [`open`], and the answers to `asks`, in one statement: each ask is a
+/// subquery on a primary key or unique index of the found tenant's rows.
+pub async fn open_for(
     state: &AppState,
     tenant_slug: &str,
     store_slug: &str,
-    key: Option<&str>,
-) -> ApiResult<(Storefront, Option<SeenKey>)> {
+    asks: &Asks<'_>,
+) -> ApiResult<(Storefront, Found)> {
     // The store and its tenant in one statement, outside any transaction:
     // one round trip instead of a platform transaction and a query.
     let owner = stores::Entity::belongs_to(tenants::Entity)
@@ -56,40 +77,60 @@ pub async fn open_with_key(
         .filter(tenants::Column::Status.eq("active"))
         .filter(stores::Column::Slug.eq(store_slug))
         .filter(stores::Column::Status.eq(StoreStatus::Active.as_str()));
-    if let Some(key) = key {
+    if let Some(key) = asks.key {
         for (column, alias) in KEY_COLUMNS {
             let of_key = Query::select()
                 .column((idempotency_keys::Entity, column))
                 .from(idempotency_keys::Entity)
-                .and_where(
-                    Expr::col((idempotency_keys::Entity, idempotency_keys::Column::TenantId))
-                        .equals((tenants::Entity, tenants::Column::Id)),
-                )
+                .and_where(of_tenant(idempotency_keys::Column::TenantId))
                 .and_where(Expr::col((idempotency_keys::Entity, idempotency_keys::Column::Key)).eq(key))
                 .to_owned();
             query = query.expr_as(Expr::SubQuery(None, Box::new(of_key.into())), alias);
         }
     }
-    let backend = state.db.backend();
+    let customer = match (asks.customer_id, asks.email) {
+        (Some(id), _) => Some((customers::Column::Id, Expr::val(id))),
+        (None, Some(email)) => Some((customers::Column::Email, Expr::val(email))),
+        (None, None) => None,
+    };
+    if let Some((by, value)) = &customer {
+        for (column, alias) in CUSTOMER_COLUMNS {
+            let of_customer = Query::select()
+                .column((customers::Entity, column))
+                .from(customers::Entity)
+                .and_where(of_tenant(customers::Column::TenantId))
+                .and_where(
+                    Expr::col((customers::Entity, customers::Column::StoreId))
+                        .equals((stores::Entity, stores::Column::Id)),
+                )
+                .and_where(Expr::col((customers::Entity, *by)).eq(value.clone()))
+                .to_owned();
+            query = query.expr_as(Expr::SubQuery(None, Box::new(of_customer.into())), alias);
+        }
+    }
     let row = state
         .db
         .connection()
-        .query_one_raw(query.build(backend))
+        .query_one_raw(query.build(state.db.backend()))
         .await?
         .ok_or(ApiError::NotFound)?;
     let shop = stores::Model::from_query_result(&row, "A_")?;
     let tenant = tenants::Model::from_query_result(&row, "B_")?;
-    let seen = match key {
-        Some(_) => match row.try_get::<Option<String>>("", KEY_COLUMNS[0].1)? {
-            Some(request_hash) => Some(SeenKey {
+    let mut found = Found::default();
+    if asks.key.is_some() {
+        if let Some(request_hash) = row.try_get::<Option<String>>("", KEY_COLUMNS[0].1)? {
+            found.key = Some(SeenKey {
                 request_hash,
                 status_code: row.try_get("", KEY_COLUMNS[1].1)?,
                 response_body: row.try_get("", KEY_COLUMNS[2].1)?,
-            }),
-            None => None,
-        },
-        None => None,
-    };
+            });
+        }
+    }
+    if customer.is_some() {
+        if let Some(id) = row.try_get::<Option<Uuid>>("", CUSTOMER_COLUMNS[0].1)? {
+            found.customer = Some((id, row.try_get("", CUSTOMER_COLUMNS[1].1)?));
+        }
+    }
     // From here on the tenant is known, so the usual tenant wall applies.
     let txn = state.db.tenant(tenant.id, Access::Read).await?;
     let storefront = Storefront {
@@ -97,7 +138,12 @@ pub async fn open_with_key(
         store: shop,
         txn,
     };
-    Ok((storefront, seen))
+    Ok((storefront, found))
+}
+
+/// `<table>.tenant_id` is the found tenant's id.
+fn of_tenant(column: impl sea_orm::ColumnTrait) -> sea_orm::sea_query::Expr {
+    Expr::col((column.entity_name(), column)).equals((tenants::Entity, tenants::Column::Id))
 }
 
 /// The key's columns read with the storefront, and their names in the row.
@@ -105,6 +151,12 @@ const KEY_COLUMNS: [(idempotency_keys::Column, &str); 3] = [
     (idempotency_keys::Column::RequestHash, "key_request_hash"),
     (idempotency_keys::Column::StatusCode, "key_status_code"),
     (idempotency_keys::Column::ResponseBody, "key_response_body"),
+];
+
+/// The customer's columns read with the storefront, and their names in the row.
+const CUSTOMER_COLUMNS: [(customers::Column, &str); 2] = [
+    (customers::Column::Id, "customer_id"),
+    (customers::Column::Email, "customer_email"),
 ];
 
 #[derive(Debug, Serialize, ToSchema)]
