@@ -97,26 +97,12 @@ impl Db {
         let conn = Database::connect(options(&url, settings.database.max_connections))
             .await
             .context("connecting to the database")?;
-        if conn.get_database_backend() != DbBackend::Sqlite {
-            return Ok(Db::from_connection(conn)?);
-        }
-        let writer = Database::connect(options(&url, 1))
-            .await
-            .context("connecting to the database for writing")?;
-        Ok(Db::with_writer(conn, writer)?)
-    }
-
-    /// A pool that does everything (on SQLite its writers still take turns).
-    pub fn from_connection(conn: DatabaseConnection) -> std::io::Result<Db> {
-        let writer = conn.clone();
-        Db::with_writer(conn, writer)
-    }
-
-    fn with_writer(conn: DatabaseConnection, writer: DatabaseConnection) -> std::io::Result<Db> {
         let backend = conn.get_database_backend();
         let writer = match backend {
             DbBackend::Sqlite => Some(Writer {
-                conn: writer,
+                conn: Database::connect(options(&url, 1))
+                    .await
+                    .context("connecting to the database for writing")?,
                 turn: Arc::new(Mutex::new(())),
                 thread: Arc::new(WriterThread::start()?),
             }),

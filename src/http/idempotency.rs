@@ -74,14 +74,8 @@ pub async fn begin(txn: &TenantTxn, key: &IdempotencyKey, fingerprint: String) -
     let Some(key) = key.0.clone() else {
         return Ok(Begin::Fresh(None));
     };
-    let row = idempotency_keys::ActiveModel {
-        tenant_id: Set(txn.tenant_id()),
-        key: Set(key.clone()),
-        request_hash: Set(fingerprint.clone()),
-        status_code: Set(0),
-        response_body: Set(String::new()),
-        created_at: Set(Utc::now()),
-    };
+    // Status 0: claimed, no answer yet.
+    let row = key_row(txn.tenant_id(), &key, fingerprint.clone(), 0, String::new());
     // On PostgreSQL a concurrent holder of the key makes this wait for its
     // commit; then the conflict shows its finished answer.
     let inserted = idempotency_keys::Entity::insert(row)
@@ -119,12 +113,22 @@ pub fn answered(
     status: StatusCode,
     json: String,
 ) -> idempotency_keys::ActiveModel {
+    key_row(tenant_id, key, fingerprint, i32::from(status.as_u16()), json)
+}
+
+fn key_row(
+    tenant_id: uuid::Uuid,
+    key: &str,
+    fingerprint: String,
+    status_code: i32,
+    response_body: String,
+) -> idempotency_keys::ActiveModel {
     idempotency_keys::ActiveModel {
         tenant_id: Set(tenant_id),
         key: Set(key.to_string()),
         request_hash: Set(fingerprint),
-        status_code: Set(i32::from(status.as_u16())),
-        response_body: Set(json),
+        status_code: Set(status_code),
+        response_body: Set(response_body),
         created_at: Set(Utc::now()),
     }
 }

@@ -137,6 +137,13 @@ async fn bump(
     Ok(result.rows_affected == 1)
 }
 
+/// `amount` and `limit` as stored, unless `amount` alone passes `limit`.
+fn within(amount: u64, limit: u64) -> Option<(i64, i64)> {
+    let amount = i64::try_from(amount).ok()?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    (amount <= limit).then_some((amount, limit))
+}
+
 /// Takes `amount` units of the counter if it stays within `limit`; true if taken.
 pub async fn claim(
     txn: &TenantTxn,
@@ -146,12 +153,9 @@ pub async fn claim(
     amount: u64,
     limit: u64,
 ) -> ApiResult<bool> {
-    let (Ok(amount), limit) = (i64::try_from(amount), i64::try_from(limit).unwrap_or(i64::MAX)) else {
+    let Some((amount, limit)) = within(amount, limit) else {
         return Ok(false);
     };
-    if amount > limit {
-        return Ok(false);
-    }
     if bump(txn, install_id, key, scope_key, amount, limit).await? {
         return Ok(true);
     }
@@ -193,12 +197,9 @@ pub fn claim_in(
     (amount, limit): (u64, u64),
     step: i64,
 ) -> bool {
-    let (Ok(amount), limit) = (i64::try_from(amount), i64::try_from(limit).unwrap_or(i64::MAX)) else {
+    let Some((amount, limit)) = within(amount, limit) else {
         return false;
     };
-    if amount > limit {
-        return false;
-    }
     batch.push_sql(
         &format!(
             "INSERT INTO plugin_counters (tenant_id, install_id, key, scope_key, used, updated_at) \

@@ -170,7 +170,12 @@ pub fn build(tenant_id: Uuid, new: NewOrder<'_>) -> ApiResult<Built> {
 /// contended rows are locked (their foreign keys to the order are checked
 /// at commit).
 pub async fn write_children(txn: &TenantTxn, built: &Built) -> ApiResult<()> {
-    insert_children(txn, &built.loaded).await
+    let (lines, adjustments) = children(&built.loaded);
+    lines.exec_without_returning(&**txn).await?;
+    if let Some(adjustments) = adjustments {
+        adjustments.exec_without_returning(&**txn).await?;
+    }
+    Ok(())
 }
 
 /// PostgreSQL: writes the claims taken, then takes the store's next number
@@ -244,15 +249,6 @@ fn children(
         )
     });
     (lines, adjustments)
-}
-
-async fn insert_children(txn: &TenantTxn, loaded: &Loaded) -> ApiResult<()> {
-    let (lines, adjustments) = children(loaded);
-    lines.exec_without_returning(&**txn).await?;
-    if let Some(adjustments) = adjustments {
-        adjustments.exec_without_returning(&**txn).await?;
-    }
-    Ok(())
 }
 
 async fn insert_claims(txn: &TenantTxn, claims: Vec<order_claims::ActiveModel>) -> ApiResult<()> {

@@ -168,15 +168,11 @@ async fn write(db: &Db, p: Owned) -> ApiResult<Outcome> {
             return Err(claim_refused(claim));
         }
     }
-    let metered = match &account {
-        Some(account) => {
-            if !usage::record_order_in(&mut batch, tenant_id, account, order_id, at, USAGE) {
-                return Err(orders_used_up(&txn, account).await);
-            }
-            Some(account)
+    if let Some(account) = &account {
+        if !usage::record_order_in(&mut batch, tenant_id, account, order_id, at, USAGE) {
+            return Err(orders_used_up(&txn, account).await);
         }
-        None => None,
-    };
+    }
     let claim_messages: Vec<_> = claims.iter().map(|t| t.claim).collect();
     record::insert_in(&mut batch, &loaded, claims.into_iter().map(taken).collect(), NUMBERED);
 
@@ -191,7 +187,7 @@ async fn write(db: &Db, p: Owned) -> ApiResult<Outcome> {
             return Err(claim_refused(claim));
         }
     }
-    if let Some(account) = metered {
+    if let Some(account) = &account {
         if !done.answered(USAGE) {
             return Err(orders_used_up(&txn, account).await);
         }
