@@ -203,6 +203,25 @@ impl Db {
     }
 }
 
+/// SQL written with `?` placeholders for `backend`: as is on SQLite,
+/// numbered `$1, $2, ..` on PostgreSQL.
+pub fn placeholders(backend: DbBackend, text: &str) -> String {
+    if backend != DbBackend::Postgres {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut n = 0;
+    for c in text.chars() {
+        if c == '?' {
+            n += 1;
+            out.push_str(&format!("${n}"));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// The pool's options; on SQLite every connection gets the same pragmas.
 fn options(url: &str, max_connections: u32) -> ConnectOptions {
     let mut options = ConnectOptions::new(url);

@@ -2,10 +2,10 @@
 //! period's counters. Request paths that enforce limits read only this.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use sea_orm::{ConnectionTrait, Statement};
 
 use crate::billing::plans::Limits;
-use crate::db::TenantTxn;
+use crate::db::{placeholders, TenantTxn};
 use crate::error::{ApiError, ApiResult};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,24 +47,6 @@ pub struct Account {
     pub plugin_calls: i64,
 }
 
-/// `?` on SQLite, `$n` on PostgreSQL.
-pub fn sql(backend: DbBackend, text: &str) -> String {
-    if backend != DbBackend::Postgres {
-        return text.to_string();
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    let mut n = 0;
-    for c in text.chars() {
-        if c == '?' {
-            n += 1;
-            out.push_str(&format!("${n}"));
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 /// The account's columns and source; `SELECT` goes in front.
 const ACCOUNT: &str = "s.status, s.suspended_at, s.period_start, p.slug, p.currency, \
      p.max_stores, p.max_installs, p.max_orders, p.max_plugin_calls, \
@@ -81,17 +63,32 @@ pub async fn load(txn: &TenantTxn) -> ApiResult<Option<Account>> {
     let row = txn
         .query_one_raw(Statement::from_sql_and_values(
             backend,
-            sql(backend, &format!("SELECT {ACCOUNT}")),
+            placeholders(backend, &format!("SELECT {ACCOUNT}")),
             [txn.tenant_id().into()],
         ))
         .await?;
     row.as_ref().map(from_row).transpose()
 }
 
-/// SQLite: the account query with `step` as its first column (see
+/// The account query with `step` as its first column (see
 /// [`crate::db::batch`]); one `?`, the tenant id.
 pub fn select_with_step(step: i64) -> String {
-    format!("SELECT {step}, {ACCOUNT}")
+    format!("SELECT CAST({step} AS BIGINT), {ACCOUNT}")
+}
+
+/// The account query (one `?`, the tenant id), for a caller that joins it
+/// to other columns; [`from_joined_row`] reads the row.
+pub fn select() -> String {
+    format!("SELECT {ACCOUNT}")
+}
+
+/// The account in a row that has the account query's columns outer-joined
+/// (all null when the tenant has no subscription).
+pub fn from_joined_row(row: &sea_orm::QueryResult) -> ApiResult<Option<Account>> {
+    match row.try_get::<Option<String>>("", "status")? {
+        Some(_) => from_row(row).map(Some),
+        None => Ok(None),
+    }
 }
 
 /// The account in a row of its query.

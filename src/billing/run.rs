@@ -14,12 +14,13 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::billing::account::{sql, Status};
+use crate::billing::account::Status;
 use crate::billing::calc::{self, Inputs, LineKind, Pending};
 use crate::billing::gateway::Gateway;
 use crate::billing::lifecycle::{charge, period_of};
 use crate::billing::period::{add_month, Period};
 use crate::billing::{dunning, ledger, plans, rentals, BillingSettings};
+use crate::db::placeholders;
 use crate::db::{Access, Db, TenantTxn};
 use crate::entities::{billing_items, invoice_lines, invoices, subscriptions};
 use crate::error::ApiResult;
@@ -235,7 +236,7 @@ async fn finalize(txn: &TenantTxn, invoice_id: Uuid, total: i64, at: DateTime<Ut
     let row = txn
         .query_one_raw(Statement::from_sql_and_values(
             backend,
-            sql(
+            placeholders(
                 backend,
                 "UPDATE invoice_counters SET next = next + 1 WHERE name = ? RETURNING next",
             ),

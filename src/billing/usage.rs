@@ -12,10 +12,11 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::auth::{AdminPrincipal, TenantScope};
-use crate::billing::account::{self, sql, Account};
+use crate::billing::account::{self, Account};
 use crate::billing::limits::{self, Limit};
 use crate::billing::plans::Limits;
 use crate::db::batch::Batch;
+use crate::db::placeholders;
 use crate::db::{Access, TenantTxn};
 use crate::entities::usage_records;
 use crate::error::{ApiError, ApiResult};
@@ -114,7 +115,11 @@ async fn bump(txn: &TenantTxn, account: &Account, metric: Metric, n: i64, max: O
     let backend = txn.get_database_backend();
     let (text, values) = bump_sql(txn.tenant_id(), account, metric, n, max);
     let done = txn
-        .execute_raw(Statement::from_sql_and_values(backend, sql(backend, &text), values))
+        .execute_raw(Statement::from_sql_and_values(
+            backend,
+            placeholders(backend, &text),
+            values,
+        ))
         .await?;
     Ok(done.rows_affected() > 0)
 }
@@ -160,27 +165,29 @@ pub fn record_order_in(
     at: DateTime<Utc>,
     step: i64,
 ) -> bool {
-    let max = Metric::Orders.limit().of(account);
-    if max.is_some_and(|m| m < 1) {
+    let Some((record, (count, values))) = order_statements(tenant_id, account, order_id, at) else {
         return false;
-    }
-    let rec = Record::order(order_id, at);
-    batch.push_statement(insert_record(tenant_id, &rec).build(DbBackend::Sqlite));
-    let (text, values) = bump_sql(tenant_id, account, Metric::Orders, 1, max);
-    batch.push_sql(&format!("{text} RETURNING {step}"), values);
+    };
+    batch.push_statement(record);
+    batch.push_sql(&format!("{count} RETURNING {step}"), values);
     true
 }
 
-/// Called in the checkout transaction: refuses the order when the account
-/// may not spend or the period's orders are used up; the order id is the
-/// record id. A tenant without a subscription is not metered.
-pub async fn record_order(txn: &TenantTxn, order_id: Uuid, at: DateTime<Utc>) -> ApiResult<()> {
-    let Some(account) = account::load(txn).await? else {
-        return Ok(());
-    };
-    account.may_spend()?;
-    record(txn, &account, Record::order(order_id, at), true).await?;
-    Ok(())
+/// The order's usage record (built for SQLite) and the upsert of the
+/// period's count that changes a row only while the plan's monthly orders
+/// allow one more (`?` placeholders); `None` when the plan allows none.
+pub fn order_statements(
+    tenant_id: Uuid,
+    account: &Account,
+    order_id: Uuid,
+    at: DateTime<Utc>,
+) -> Option<(Statement, (String, Vec<sea_orm::Value>))> {
+    let max = Metric::Orders.limit().of(account);
+    if max.is_some_and(|m| m < 1) {
+        return None;
+    }
+    let record = insert_record(tenant_id, &Record::order(order_id, at)).build(DbBackend::Sqlite);
+    Some((record, bump_sql(tenant_id, account, Metric::Orders, 1, max)))
 }
 
 /// Called where plug-in calls are recorded: one record per install and

@@ -53,11 +53,74 @@ impl Batch {
         let rows = conn
             .query_all_raw(Statement::from_sql_and_values(DbBackend::Sqlite, self.sql, self.values))
             .await?;
-        let mut steps = Vec::with_capacity(rows.len());
-        for row in rows {
-            steps.push((row.try_get_by_index::<i64>(0)?, row));
-        }
-        Ok(Steps(steps))
+        Steps::of(rows)
+    }
+}
+
+/// PostgreSQL: statements in one round trip, as the parts of one statement
+/// (data-modifying CTEs). PostgreSQL runs the parts with one snapshot, in
+/// the order the main query reads them: a part sees no row another part
+/// wrote, so no two parts may change the same row. The main query is the
+/// union of the answers, each a `SELECT` whose first column is a step.
+#[derive(Default)]
+pub struct Chain {
+    parts: Vec<String>,
+    answers: Vec<String>,
+    values: Vec<Value>,
+    answer_values: Vec<Value>,
+}
+
+impl Chain {
+    pub fn new() -> Chain {
+        Chain::default()
+    }
+
+    /// A part written in SQL with `?` placeholders; answers its name, for
+    /// an answer or a later part to read what it returned.
+    pub fn push_sql(&mut self, sql: &str, values: impl IntoIterator<Item = Value>) -> String {
+        let name = format!("q{}", self.parts.len());
+        self.parts.push(format!("{name} AS ({sql})"));
+        self.values.extend(values);
+        name
+    }
+
+    /// A part built with sea-query.
+    pub fn push(&mut self, query: &impl QueryStatementWriter) -> String {
+        let (sql, values) = query.build(SqliteQueryBuilder);
+        self.push_sql(&sql, values.0)
+    }
+
+    /// A part built by sea-orm (for SQLite, so with `?` placeholders).
+    pub fn push_statement(&mut self, statement: Statement) -> String {
+        let values = statement.values.map(|v| v.0).unwrap_or_default();
+        self.push_sql(&statement.sql, values)
+    }
+
+    /// An answer: a `SELECT` with `?` placeholders whose first column is
+    /// its step; every answer has the same columns.
+    pub fn answer(&mut self, select: &str, values: impl IntoIterator<Item = Value>) {
+        self.answers.push(select.to_string());
+        self.answer_values.extend(values);
+    }
+
+    /// Runs the statement; answers the answers' rows.
+    pub async fn run(mut self, conn: &impl ConnectionTrait) -> Result<Steps, DbErr> {
+        let main = if self.answers.is_empty() {
+            "SELECT NULL::int8 WHERE false".to_string()
+        } else {
+            self.answers.join(" UNION ALL ")
+        };
+        let text = if self.parts.is_empty() {
+            main
+        } else {
+            format!("WITH {} {main}", self.parts.join(", "))
+        };
+        self.values.append(&mut self.answer_values);
+        let sql = super::placeholders(DbBackend::Postgres, &text);
+        let rows = conn
+            .query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, self.values))
+            .await?;
+        Steps::of(rows)
     }
 }
 
@@ -70,6 +133,14 @@ pub fn returning_step(step: i64) -> ReturningClause {
 pub struct Steps(Vec<(i64, QueryResult)>);
 
 impl Steps {
+    fn of(rows: Vec<QueryResult>) -> Result<Steps, DbErr> {
+        let mut steps = Vec::with_capacity(rows.len());
+        for row in rows {
+            steps.push((row.try_get_by_index::<i64>(0)?, row));
+        }
+        Ok(Steps(steps))
+    }
+
     /// Whether the statement of `step` answered a row.
     pub fn answered(&self, step: i64) -> bool {
         self.0.iter().any(|(s, _)| *s == step)

@@ -10,10 +10,11 @@ use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, DbBackend, EntityTrait, QueryFilter, QueryTrait, Set};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::db::batch::Chain;
 use crate::db::TenantTxn;
 use crate::entities::idempotency_keys;
 use crate::error::{ApiError, ApiResult};
@@ -74,28 +75,44 @@ pub async fn begin(txn: &TenantTxn, key: &IdempotencyKey, fingerprint: String) -
     let Some(key) = key.0.clone() else {
         return Ok(Begin::Fresh(None));
     };
-    // Status 0: claimed, no answer yet.
-    let row = key_row(txn.tenant_id(), &key, fingerprint.clone(), 0, String::new());
     // On PostgreSQL a concurrent holder of the key makes this wait for its
     // commit; then the conflict shows its finished answer.
-    let inserted = idempotency_keys::Entity::insert(row)
-        .on_conflict(
-            OnConflict::columns([idempotency_keys::Column::TenantId, idempotency_keys::Column::Key])
-                .do_nothing()
-                .to_owned(),
-        )
+    let inserted = claim(txn.tenant_id(), &key, fingerprint.clone())
         .exec_without_returning(&**txn)
         .await?;
     if inserted == 1 {
         return Ok(Begin::Fresh(Some(Claimed { key })));
     }
+    used_before(txn, key, &fingerprint).await.map(Begin::Replay)
+}
+
+/// PostgreSQL: [`begin`] as a part of `chain`. Answers the part, which
+/// returns a row when the key was free, and the claim to complete; when it
+/// returns none, [`used_before`] has the answer.
+pub fn begin_chained(chain: &mut Chain, tenant_id: uuid::Uuid, key: &str, fingerprint: String) -> (String, Claimed) {
+    let mut insert = claim(tenant_id, key, fingerprint).build(DbBackend::Sqlite);
+    insert.sql.push_str(" RETURNING 1");
+    let part = chain.push_statement(insert);
+    (part, Claimed { key: key.to_string() })
+}
+
+/// The key's row at status 0 (claimed, no answer yet), unless it exists.
+fn claim(tenant_id: uuid::Uuid, key: &str, fingerprint: String) -> sea_orm::Insert<idempotency_keys::ActiveModel> {
+    idempotency_keys::Entity::insert(key_row(tenant_id, key, fingerprint, 0, String::new())).on_conflict(
+        OnConflict::columns([idempotency_keys::Column::TenantId, idempotency_keys::Column::Key])
+            .do_nothing()
+            .to_owned(),
+    )
+}
+
+/// The answer for a key another request holds or held: its first answer,
+/// or a refusal.
+pub async fn used_before(txn: &TenantTxn, key: String, fingerprint: &str) -> ApiResult<HttpResponse> {
     let existing = idempotency_keys::Entity::find_by_id((txn.tenant_id(), key))
         .one(&**txn)
         .await?
         .ok_or_else(in_progress)?;
-    replay(existing, &fingerprint)?
-        .map(Begin::Replay)
-        .ok_or_else(in_progress)
+    answer_again(existing, fingerprint)
 }
 
 /// The answer for a key found already used: the first response, or a refusal.
@@ -179,6 +196,32 @@ pub fn finished(
             .content_type("application/json")
             .body(response_body),
     ))
+}
+
+/// PostgreSQL: the claimed key's answer into `chain`, stored as
+/// `prefix || number || suffix` with `number` the one column `from` (a
+/// part of the chain) returns; nothing is stored when it returns no row.
+pub fn complete_chained(
+    chain: &mut Chain,
+    tenant_id: uuid::Uuid,
+    claimed: Claimed,
+    status: StatusCode,
+    (prefix, suffix): (String, String),
+    from: &str,
+) {
+    chain.push_sql(
+        &format!(
+            "UPDATE idempotency_keys SET status_code = ?, response_body = ? || f.n::text || ? \
+             FROM {from} AS f(n) WHERE idempotency_keys.tenant_id = ? AND idempotency_keys.key = ?"
+        ),
+        [
+            i32::from(status.as_u16()).into(),
+            prefix.into(),
+            suffix.into(),
+            tenant_id.into(),
+            claimed.key.into(),
+        ],
+    );
 }
 
 /// Stores the answer with the key and builds the response.

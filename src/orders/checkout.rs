@@ -5,31 +5,30 @@
 //! Rows are locked in one global order (variants by id, then counters by
 //! key, then the tenant's usage counter, then the store's order number), so
 //! concurrent checkouts on PostgreSQL queue behind each other instead of
-//! deadlocking; the order number, which every checkout of the store needs,
-//! comes last, so each holds it only for the order's own rows and the commit.
-//!
-//! On SQLite, one writer at a time, the same statements go in four round
-//! trips (see the `sqlite` module).
+//! deadlocking, all of them in the last statement before the commit (see
+//! the `postgres` module). On SQLite, one writer at a time, the same
+//! statements go in four round trips (see the `sqlite` module).
 
-use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
-use livemall_abi::{CartLine, Claim, OrderEvent};
+use livemall_abi::{CartLine, Claim};
 use sea_orm::{DbBackend, EntityTrait};
 use uuid::Uuid;
 
-use crate::catalog::stock::apply_delta;
-use crate::db::{Access, TenantTxn};
+use crate::billing::account::Account;
+use crate::billing::limits::{self, Limit};
+use crate::db::batch::Steps;
+use crate::db::TenantTxn;
 use crate::entities::{stores, variants};
 use crate::error::{ApiError, ApiResult};
-use crate::events::outbox;
-use crate::http::idempotency::{self, Begin, IdempotencyKey};
+use crate::http::idempotency::IdempotencyKey;
 use crate::orders::counters;
 use crate::orders::customers::Shopper;
 use crate::orders::pricing::Priced;
-use crate::orders::record::{self, NewOrder, Taken};
+use crate::orders::record::Taken;
 use crate::orders::types;
 use crate::state::AppState;
 
+mod postgres;
 mod sqlite;
 
 /// A priced cart about to become an order.
@@ -84,17 +83,6 @@ async fn out_of_stock(txn: &TenantTxn, variant_id: Uuid, line: &CartLine) -> Api
     ))
 }
 
-/// Takes every line's units with one conditional UPDATE each; refuses the
-/// order naming the first SKU that has too few.
-async fn take_stock(txn: &TenantTxn, priced: &Priced) -> ApiResult<()> {
-    for (variant_id, line) in lines_in_order(priced)? {
-        if !apply_delta(txn, variant_id, -i64::from(line.quantity)).await? {
-            return Err(out_of_stock(txn, variant_id, line).await?);
-        }
-    }
-    Ok(())
-}
-
 /// The plug-ins' claims in lock order (install, key, scope).
 fn claims_in_order<'p>(priced: &'p Priced, customer_key: &str) -> Vec<counters::Target<'p>> {
     let mut claims: Vec<_> = priced
@@ -110,37 +98,13 @@ fn claim_refused(claim: &Claim) -> ApiError {
     ApiError::conflict("claim_refused", claim.message.clone())
 }
 
-fn taken(target: counters::Target<'_>) -> Taken {
+fn taken(target: &counters::Target<'_>) -> Taken {
     Taken {
         install_id: target.install_id,
         key: target.claim.key.clone(),
         amount: i64::try_from(target.claim.amount).unwrap_or(i64::MAX),
-        scope_key: target.scope_key,
+        scope_key: target.scope_key.clone(),
     }
-}
-
-/// Takes the plug-ins' claims; refuses the order with the claim's message
-/// when one would pass its limit.
-async fn take_claims(txn: &TenantTxn, priced: &Priced, customer_key: &str) -> ApiResult<Vec<Taken>> {
-    let claims = claims_in_order(priced, customer_key);
-    let mut taken = Vec::with_capacity(claims.len());
-    for target in claims {
-        let claim = target.claim;
-        if !counters::claim(
-            txn,
-            target.install_id,
-            &claim.key,
-            &target.scope_key,
-            claim.amount,
-            claim.limit,
-        )
-        .await?
-        {
-            return Err(claim_refused(claim));
-        }
-        taken.push(self::taken(target));
-    }
-    Ok(taken)
 }
 
 /// The code of the refusal when a price ran out before the order could be
@@ -152,49 +116,63 @@ pub const PRICE_CHANGED: &str = "price_changed";
 fn placed_at(priced: &Priced) -> ApiResult<chrono::DateTime<chrono::Utc>> {
     let now = types::now();
     match priced.valid_until_ms() {
-        Some(until) if now.timestamp_millis() >= until => Err(ApiError::conflict(
-            PRICE_CHANGED,
-            "a price in this cart ended before the order was placed; price the cart again",
-        )),
+        Some(until) if now.timestamp_millis() >= until => Err(price_changed()),
         _ => Ok(now),
     }
 }
 
+fn price_changed() -> ApiError {
+    ApiError::conflict(
+        PRICE_CHANGED,
+        "a price in this cart ended before the order was placed; price the cart again",
+    )
+}
+
+/// The refusal when the plan's orders of the month are used up.
+async fn orders_used_up(txn: &TenantTxn, account: &Account) -> ApiError {
+    limits::reached(&**txn, account, Limit::OrdersPerMonth, account.orders).await
+}
+
+/// The refusal for the first statement in `done` that did not take what
+/// it asked for: a line's stock, a plug-in's claim, the plan's next order.
+async fn refusal<'c>(
+    txn: &TenantTxn,
+    done: &Steps,
+    lines: &[(Uuid, &CartLine)],
+    claims: impl IntoIterator<Item = &'c Claim>,
+    account: Option<&Account>,
+) -> ApiResult<Option<ApiError>> {
+    for (i, (variant_id, line)) in lines.iter().enumerate() {
+        if !done.answered(step(STOCK, i)) {
+            return Ok(Some(out_of_stock(txn, *variant_id, line).await?));
+        }
+    }
+    for (j, claim) in claims.into_iter().enumerate() {
+        if !done.answered(step(CLAIM, j)) {
+            return Ok(Some(claim_refused(claim)));
+        }
+    }
+    match account {
+        Some(account) if !done.answered(USAGE) => Ok(Some(orders_used_up(txn, account).await)),
+        _ => Ok(None),
+    }
+}
+
+// Steps of the statements whose outcome decides the order (see
+// `crate::db::batch`); a line's and a claim's add their index.
+const USAGE: i64 = 1;
+const NUMBERED: i64 = 2;
+const STOCK: i64 = 1_000;
+const CLAIM: i64 = 1_000_000;
+
+fn step(base: i64, index: usize) -> i64 {
+    base + i64::try_from(index).unwrap_or(i64::MAX - base)
+}
+
 /// Commits the order, or nothing at all.
 pub async fn place(state: &AppState, p: Placing<'_>) -> ApiResult<HttpResponse> {
-    if state.db.backend() == DbBackend::Sqlite {
-        return sqlite::place(state, p).await;
+    match state.db.backend() {
+        DbBackend::Sqlite => sqlite::place(state, p).await,
+        _ => postgres::place(state, p).await,
     }
-    let txn = state.db.tenant(p.tenant_id, Access::Write).await?;
-    let claimed = match idempotency::begin(&txn, p.key, p.fingerprint).await? {
-        Begin::Replay(response) => return Ok(response),
-        Begin::Fresh(claimed) => claimed,
-    };
-    refuse_rejected(&p.priced)?;
-    let mut built = record::build(
-        p.tenant_id,
-        NewOrder {
-            store: p.store,
-            shopper: &p.shopper,
-            stream_id: p.stream_id,
-            priced: &p.priced,
-        },
-    )?;
-    let id = built.loaded.order.id;
-    let event = OrderEvent {
-        order: built.loaded.to_abi(),
-    };
-    outbox::write(&txn, "order.created", id, &event).await?;
-    record::write_children(&txn, &built).await?;
-    // From here on rows other checkouts need too, each locked until commit,
-    // so as few statements as possible follow them: the stock, the plug-ins'
-    // counters, the tenant's usage counter, the store's order number.
-    take_stock(&txn, &p.priced).await?;
-    let taken = take_claims(&txn, &p.priced, &p.shopper.key).await?;
-    built.place_at(placed_at(&p.priced)?);
-    crate::billing::usage::record_order(&txn, id, built.loaded.order.created_at).await?;
-    let order = record::insert(&txn, built, taken).await?;
-    let response = idempotency::complete(&txn, claimed, StatusCode::CREATED, &order.view()).await?;
-    txn.commit().await?;
-    Ok(response)
 }

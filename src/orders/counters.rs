@@ -14,8 +14,8 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use livemall_abi::{Claim, Counter, CounterScope};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Set};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::db::batch::Batch;
@@ -117,26 +117,6 @@ fn this_counter(txn: &TenantTxn, install_id: Uuid, key: &str, scope_key: &str) -
         .add(rows::Column::ScopeKey.eq(scope_key))
 }
 
-/// Adds `amount` unless that would pass `limit`; true if it did.
-async fn bump(
-    txn: &TenantTxn,
-    install_id: Uuid,
-    key: &str,
-    scope_key: &str,
-    amount: i64,
-    limit: i64,
-) -> ApiResult<bool> {
-    let result = rows::Entity::update_many()
-        .col_expr(rows::Column::Used, Expr::col(rows::Column::Used).add(amount))
-        .col_expr(rows::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(this_counter(txn, install_id, key, scope_key))
-        // `used <= limit - amount` rather than `used + amount <= limit`: no overflow.
-        .filter(rows::Column::Used.lte(limit - amount))
-        .exec(&**txn)
-        .await?;
-    Ok(result.rows_affected == 1)
-}
-
 /// `amount` and `limit` as stored, unless `amount` alone passes `limit`.
 fn within(amount: u64, limit: u64) -> Option<(i64, i64)> {
     let amount = i64::try_from(amount).ok()?;
@@ -144,48 +124,7 @@ fn within(amount: u64, limit: u64) -> Option<(i64, i64)> {
     (amount <= limit).then_some((amount, limit))
 }
 
-/// Takes `amount` units of the counter if it stays within `limit`; true if taken.
-pub async fn claim(
-    txn: &TenantTxn,
-    install_id: Uuid,
-    key: &str,
-    scope_key: &str,
-    amount: u64,
-    limit: u64,
-) -> ApiResult<bool> {
-    let Some((amount, limit)) = within(amount, limit) else {
-        return Ok(false);
-    };
-    if bump(txn, install_id, key, scope_key, amount, limit).await? {
-        return Ok(true);
-    }
-    // The counter may not exist yet: create it at zero, then try again.
-    let row = rows::ActiveModel {
-        tenant_id: Set(txn.tenant_id()),
-        install_id: Set(install_id),
-        key: Set(key.to_string()),
-        scope_key: Set(scope_key.to_string()),
-        used: Set(0),
-        updated_at: Set(Utc::now()),
-    };
-    rows::Entity::insert(row)
-        .on_conflict(
-            OnConflict::columns([
-                rows::Column::TenantId,
-                rows::Column::InstallId,
-                rows::Column::Key,
-                rows::Column::ScopeKey,
-            ])
-            .do_nothing()
-            .to_owned(),
-        )
-        .exec_without_returning(&**txn)
-        .await?;
-    // Created here or by a concurrent checkout, the conditional update decides.
-    bump(txn, install_id, key, scope_key, amount, limit).await
-}
-
-/// SQLite: [`claim`] as one statement into `batch`, which answers `step`
+/// SQLite: a claim as one statement into `batch`, which answers `step`
 /// only when the units were taken (the counter is created at `amount` if
 /// it did not exist). False when `amount` alone passes `limit` (nothing added).
 pub fn claim_in(
@@ -200,25 +139,78 @@ pub fn claim_in(
     let Some((amount, limit)) = within(amount, limit) else {
         return false;
     };
-    batch.push_sql(
-        &format!(
-            "INSERT INTO plugin_counters (tenant_id, install_id, key, scope_key, used, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, install_id, key, scope_key) \
-             DO UPDATE SET used = plugin_counters.used + excluded.used, updated_at = excluded.updated_at \
-             WHERE plugin_counters.used <= ? RETURNING {step}"
-        ),
-        [
+    // `used <= limit - amount` rather than `used + amount <= limit`: no overflow.
+    let (sql, values) = claim_sql(tenant_id, install_id, key, scope_key, amount, limit - amount);
+    batch.push_sql(&format!("{sql} RETURNING {step}"), values);
+    true
+}
+
+/// The upsert that takes `amount` units of a counter while its `used` is at
+/// most `ceiling` (creating it at `amount`), with `?` placeholders.
+pub fn claim_sql(
+    tenant_id: Uuid,
+    install_id: Uuid,
+    key: &str,
+    scope_key: &str,
+    amount: i64,
+    ceiling: i64,
+) -> (&'static str, Vec<sea_orm::Value>) {
+    (
+        "INSERT INTO plugin_counters (tenant_id, install_id, key, scope_key, used, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, install_id, key, scope_key) \
+         DO UPDATE SET used = plugin_counters.used + excluded.used, updated_at = excluded.updated_at \
+         WHERE plugin_counters.used <= ?",
+        vec![
             tenant_id.into(),
             install_id.into(),
             key.into(),
             scope_key.into(),
             amount.into(),
             Utc::now().into(),
-            // `used <= limit - amount`, as in `bump`: no overflow.
-            (limit - amount).into(),
+            ceiling.into(),
         ],
-    );
-    true
+    )
+}
+
+/// Claims on one counter, taken together: the units of all of them, while
+/// `used` is at most `ceiling`, which is what taking them one after another
+/// would allow. `first` is the index of the first of them.
+pub struct Merged<'t, 'p> {
+    pub target: &'t Target<'p>,
+    pub first: usize,
+    pub amount: i64,
+    pub ceiling: i64,
+}
+
+/// `targets` (in lock order) with the claims on the same counter merged,
+/// for a statement that may change each counter once; `Err(i)` names a
+/// claim whose amount alone passes its limit.
+pub fn merged<'t, 'p>(targets: &'t [Target<'p>]) -> Result<Vec<Merged<'t, 'p>>, usize> {
+    let mut out: Vec<Merged<'t, 'p>> = Vec::with_capacity(targets.len());
+    for (i, target) in targets.iter().enumerate() {
+        let Some((amount, limit)) = within(target.claim.amount, target.claim.limit) else {
+            return Err(i);
+        };
+        let same = |m: &Merged<'_, '_>| {
+            (m.target.install_id, &m.target.claim.key, &m.target.scope_key)
+                == (target.install_id, &target.claim.key, &target.scope_key)
+        };
+        match out.last_mut() {
+            Some(m) if same(m) => {
+                // Taken after the earlier ones: `used + earlier + amount <= limit`.
+                let ceiling = limit.saturating_sub(m.amount).saturating_sub(amount);
+                m.amount = m.amount.saturating_add(amount);
+                m.ceiling = Ord::min(m.ceiling, ceiling);
+            }
+            _ => out.push(Merged {
+                target,
+                first: i,
+                amount,
+                ceiling: limit - amount,
+            }),
+        }
+    }
+    Ok(out)
 }
 
 /// Gives back `amount` units (never below zero).
@@ -231,4 +223,59 @@ pub async fn release(txn: &TenantTxn, install_id: Uuid, key: &str, scope_key: &s
         .exec(&**txn)
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use livemall_abi::{Claim, CounterScope};
+    use uuid::Uuid;
+
+    use super::{merged, Target};
+
+    fn claim(key: &str, amount: u64, limit: u64) -> Claim {
+        Claim {
+            key: key.into(),
+            scope: CounterScope::Install,
+            amount,
+            limit,
+            message: format!("{key} is used up"),
+        }
+    }
+
+    fn target(install_id: Uuid, claim: &Claim) -> Target<'_> {
+        Target {
+            install_id,
+            claim,
+            scope_key: String::new(),
+        }
+    }
+
+    #[test]
+    fn claims_on_one_counter_are_taken_as_one_within_the_tightest_limit() {
+        let install = Uuid::now_v7();
+        let (a, b, c) = (claim("spring", 1, 10), claim("spring", 2, 5), claim("summer", 1, 1));
+        let targets = [target(install, &a), target(install, &b), target(install, &c)];
+        let merged = merged(&targets).unwrap_or_default();
+        let taken: Vec<_> = merged
+            .iter()
+            .map(|m| (m.target.claim.key.as_str(), m.first, m.amount, m.ceiling))
+            .collect();
+        // One after the other: `used + 1 <= 10` and `used + 1 + 2 <= 5`.
+        assert_eq!(taken, [("spring", 0, 3, 2), ("summer", 2, 1, 0)]);
+    }
+
+    #[test]
+    fn the_same_key_of_another_install_is_another_counter() {
+        let one = claim("spring", 1, 10);
+        let targets = [target(Uuid::now_v7(), &one), target(Uuid::now_v7(), &one)];
+        assert_eq!(merged(&targets).map(|m| m.len()), Ok(2));
+    }
+
+    #[test]
+    fn a_claim_past_its_own_limit_is_named() {
+        let (fine, over) = (claim("a", 1, 1), claim("b", 3, 2));
+        let install = Uuid::now_v7();
+        let targets = [target(install, &fine), target(install, &over)];
+        assert_eq!(merged(&targets).map(|m| m.len()), Err(1));
+    }
 }

@@ -1,15 +1,12 @@
 //! Writing a priced order: its number, the order row, its lines, the applied
 //! adjustments with the plug-in versions that made them, and the claims taken.
 
-use sea_orm::sea_query::{Alias, Expr, OnConflict, PostgresQueryBuilder, Query};
-use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel, Iterable, QueryTrait, Set, Statement,
-};
+use sea_orm::sea_query::{Alias, Expr, Query};
+use sea_orm::{ActiveModelTrait, DbBackend, EntityTrait, IntoActiveModel, Iterable, QueryTrait, Set};
 use uuid::Uuid;
 
-use crate::db::batch::Batch;
-use crate::db::TenantTxn;
-use crate::entities::{order_adjustments, order_claims, order_lines, order_numbers, orders, stores};
+use crate::db::batch::{Batch, Chain};
+use crate::entities::{order_adjustments, order_claims, order_lines, orders, stores};
 use crate::error::{ApiError, ApiResult};
 use crate::orders::customers::Shopper;
 use crate::orders::pricing::Priced;
@@ -23,34 +20,6 @@ pub struct Taken {
     pub key: String,
     pub scope_key: String,
     pub amount: i64,
-}
-
-/// Runs `statement`, which bumps the store's order counter and answers the
-/// new number in one row. The store's first order finds no counter (no
-/// row): the counter is created at 0, unless a concurrent checkout did, and
-/// the statement runs again.
-async fn bump(txn: &TenantTxn, store_id: Uuid, statement: impl Fn() -> Statement) -> ApiResult<i64> {
-    if let Some(row) = txn.query_one_raw(statement()).await? {
-        return Ok(row.try_get_by_index(0)?);
-    }
-    let first = order_numbers::ActiveModel {
-        tenant_id: Set(txn.tenant_id()),
-        store_id: Set(store_id),
-        last: Set(0),
-    };
-    order_numbers::Entity::insert(first)
-        .on_conflict(
-            OnConflict::columns([order_numbers::Column::TenantId, order_numbers::Column::StoreId])
-                .do_nothing()
-                .to_owned(),
-        )
-        .exec_without_returning(&**txn)
-        .await?;
-    let row = txn
-        .query_one_raw(statement())
-        .await?
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("order number row vanished")))?;
-    Ok(row.try_get_by_index(0)?)
 }
 
 /// Everything the order row needs besides the pricing.
@@ -166,27 +135,62 @@ pub fn build(tenant_id: Uuid, new: NewOrder<'_>) -> ApiResult<Built> {
     })
 }
 
-/// PostgreSQL: writes the order's lines and adjustments, before the
-/// contended rows are locked (their foreign keys to the order are checked
-/// at commit).
-pub async fn write_children(txn: &TenantTxn, built: &Built) -> ApiResult<()> {
-    let (lines, adjustments) = children(&built.loaded);
-    lines.exec_without_returning(&**txn).await?;
+/// PostgreSQL: the order's lines, adjustments and the claims taken into
+/// `chain`, written before the order itself (their foreign keys to it are
+/// checked at commit).
+pub fn children_chained(chain: &mut Chain, loaded: &Loaded, taken: Vec<Taken>) {
+    let (lines, adjustments) = children(loaded);
+    chain.push_statement(lines.build(DbBackend::Sqlite));
     if let Some(adjustments) = adjustments {
-        adjustments.exec_without_returning(&**txn).await?;
+        chain.push_statement(adjustments.build(DbBackend::Sqlite));
     }
-    Ok(())
+    let claims = claim_rows(&loaded.order, taken);
+    if !claims.is_empty() {
+        chain.push_statement(order_claims::Entity::insert_many(claims).build(DbBackend::Sqlite));
+    }
 }
 
-/// PostgreSQL: writes the claims taken, then takes the store's next number
-/// and writes the order in one statement (after [`write_children`]). The
-/// number's row stays locked until commit, so callers do this last: it is
-/// held for that statement, the caller's last ones and the commit.
-pub async fn insert(txn: &TenantTxn, built: Built, taken: Vec<Taken>) -> ApiResult<Loaded> {
-    let mut loaded = built.loaded;
-    insert_claims(txn, claim_rows(&loaded.order, taken)).await?;
-    loaded.order.number = insert_numbered(txn, &loaded.order).await?;
-    Ok(loaded)
+/// PostgreSQL: takes the store's next number (creating its counter with
+/// the first order) and writes the order with it, into `chain`. Answers the
+/// part that returns the order's number; it returns none when `until` is
+/// given and the database's clock has reached it (the order waited past a
+/// price that held only until then). The number's row stays locked until
+/// commit, so this goes last.
+pub fn numbered_chained(
+    chain: &mut Chain,
+    order: &orders::Model,
+    until: Option<chrono::DateTime<chrono::Utc>>,
+) -> ApiResult<String> {
+    let n = chain.push_sql(
+        "INSERT INTO order_numbers (tenant_id, store_id, last) VALUES (?, ?, 1) \
+         ON CONFLICT (tenant_id, store_id) DO UPDATE SET last = order_numbers.last + 1 RETURNING last",
+        [order.tenant_id.into(), order.store_id.into()],
+    );
+    let row = order.clone().into_active_model();
+    let mut select = Query::select();
+    for column in orders::Column::iter() {
+        if matches!(column, orders::Column::Number) {
+            select.expr(Expr::col((Alias::new(&n), Alias::new("last"))));
+        } else {
+            let value = row
+                .get(column)
+                .into_value()
+                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("order column {column:?} not set")))?;
+            select.expr(Expr::val(value));
+        }
+    }
+    select.from(Alias::new(&n));
+    if let Some(until) = until {
+        select.and_where(Expr::cust_with_values("clock_timestamp() < ?", [until]));
+    }
+    let insert = Query::insert()
+        .into_table(orders::Entity)
+        .columns(orders::Column::iter())
+        .select_from(select)
+        .map_err(|e| ApiError::Internal(e.into()))?
+        .returning_col(orders::Column::Number)
+        .to_owned();
+    Ok(chain.push(&insert))
 }
 
 /// SQLite: the order with the number already in it (the caller read the
@@ -249,52 +253,4 @@ fn children(
         )
     });
     (lines, adjustments)
-}
-
-async fn insert_claims(txn: &TenantTxn, claims: Vec<order_claims::ActiveModel>) -> ApiResult<()> {
-    if !claims.is_empty() {
-        order_claims::Entity::insert_many(claims)
-            .exec_without_returning(&**txn)
-            .await?;
-    }
-    Ok(())
-}
-
-/// PostgreSQL: bumps the store's counter and inserts the order with the new
-/// number in one statement; answers the number.
-async fn insert_numbered(txn: &TenantTxn, order: &orders::Model) -> ApiResult<i64> {
-    let row = order.clone().into_active_model();
-    let mut select = Query::select();
-    for column in orders::Column::iter() {
-        if matches!(column, orders::Column::Number) {
-            select.expr(Expr::cust("n.last"));
-        } else {
-            let value = row
-                .get(column)
-                .into_value()
-                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("order column {column:?} not set")))?;
-            select.expr(Expr::val(value));
-        }
-    }
-    select.from(Alias::new("n"));
-    let (insert, mut values) = Query::insert()
-        .into_table(orders::Entity)
-        .columns(orders::Column::iter())
-        .select_from(select)
-        .map_err(|e| ApiError::Internal(e.into()))?
-        .returning_col(orders::Column::Number)
-        .build(PostgresQueryBuilder);
-    let at = values.0.len();
-    values.0.push(order.tenant_id.into());
-    values.0.push(order.store_id.into());
-    let sql = format!(
-        "WITH n AS (UPDATE order_numbers SET last = last + 1 WHERE tenant_id = ${} AND store_id = ${} RETURNING last) {insert}",
-        at + 1,
-        at + 2
-    );
-    // Without a counter (the store's first order) nothing is inserted and no row comes back.
-    bump(txn, order.store_id, || {
-        Statement::from_sql_and_values(DbBackend::Postgres, sql.clone(), values.0.clone())
-    })
-    .await
 }

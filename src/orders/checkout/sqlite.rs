@@ -25,8 +25,10 @@ use livemall_abi::OrderEvent;
 use sea_orm::{DbBackend, EntityTrait, FromQueryResult, QueryTrait};
 use uuid::Uuid;
 
-use super::{claim_refused, claims_in_order, lines_in_order, out_of_stock, placed_at, refuse_rejected, taken, Placing};
-use crate::billing::limits::{self, Limit};
+use super::{
+    claim_refused, claims_in_order, lines_in_order, orders_used_up, placed_at, refusal, refuse_rejected, step, taken,
+    Placing, CLAIM, NUMBERED, STOCK, USAGE,
+};
 use crate::billing::{account, usage};
 use crate::catalog::stock;
 use crate::db::batch::{returning_step, Batch};
@@ -45,16 +47,6 @@ use crate::state::AppState;
 const NUMBER: i64 = 1;
 const ACCOUNT: i64 = 2;
 const KEY: i64 = 3;
-// Steps of the batch; a line's and a claim's add their index.
-const USAGE: i64 = 1;
-const NUMBERED: i64 = 2;
-const STOCK: i64 = 1_000;
-const CLAIM: i64 = 1_000_000;
-
-fn step(base: i64, index: usize) -> i64 {
-    base + i64::try_from(index).unwrap_or(i64::MAX - base)
-}
-
 /// [`Placing`] with everything owned, to move to the writer's thread.
 struct Owned {
     tenant_id: Uuid,
@@ -173,24 +165,11 @@ async fn write(db: &Db, p: Owned) -> ApiResult<Outcome> {
             return Err(orders_used_up(&txn, account).await);
         }
     }
-    let claim_messages: Vec<_> = claims.iter().map(|t| t.claim).collect();
-    record::insert_in(&mut batch, &loaded, claims.into_iter().map(taken).collect(), NUMBERED);
+    record::insert_in(&mut batch, &loaded, claims.iter().map(taken).collect(), NUMBERED);
 
     let done = batch.run(&*txn).await?;
-    for (i, (variant_id, line)) in lines.iter().enumerate() {
-        if !done.answered(step(STOCK, i)) {
-            return Err(out_of_stock(&txn, *variant_id, line).await?);
-        }
-    }
-    for (j, claim) in claim_messages.iter().enumerate() {
-        if !done.answered(step(CLAIM, j)) {
-            return Err(claim_refused(claim));
-        }
-    }
-    if let Some(account) = &account {
-        if !done.answered(USAGE) {
-            return Err(orders_used_up(&txn, account).await);
-        }
+    if let Some(refused) = refusal(&txn, &done, &lines, claims.iter().map(|t| t.claim), account.as_ref()).await? {
+        return Err(refused);
     }
     if !done.answered(NUMBERED) {
         return Err(ApiError::Internal(anyhow::anyhow!(
@@ -199,8 +178,4 @@ async fn write(db: &Db, p: Owned) -> ApiResult<Outcome> {
     }
     txn.commit().await?;
     Ok(Outcome::Created(json))
-}
-
-async fn orders_used_up(txn: &crate::db::TenantTxn, account: &account::Account) -> ApiError {
-    limits::reached(&**txn, account, Limit::OrdersPerMonth, account.orders).await
 }

@@ -185,6 +185,38 @@ async fn a_per_customer_limit_keys_on_the_normalised_email_of_a_guest() {
     assert_eq!(mall.stock(&mall.lamp).await, 8, "the refused order took no stock");
 }
 
+#[tokio::test]
+async fn two_claims_on_one_counter_in_one_order_are_taken_one_after_the_other() {
+    let mall = Mall::open(10, 10).await;
+    let claim = json!({"key": "pair", "amount": 1, "limit": 3, "message": "Pairs are sold out."});
+    let install = mall
+        .install("config_effects", "pair", json!({"claims": [claim, claim]}), 10)
+        .await;
+    let first = mall.order_lamps(1).await;
+    assert_eq!(mall.counter(install, "pair", "").await, 2, "both claims were taken");
+    // 2 + 1 fits the first claim's limit; 2 + 1 + 1 passes the second's.
+    let refused = mall
+        .checkout(
+            "second",
+            json!({"email": "b@example.com", "lines": [{"variant_id": mall.lamp, "quantity": 1}]}),
+        )
+        .await;
+    assert_eq!(
+        (refused.code(), &refused.body["detail"]),
+        ("claim_refused", &json!("Pairs are sold out."))
+    );
+    assert_eq!(
+        mall.counter(install, "pair", "").await,
+        2,
+        "the refused order took nothing"
+    );
+    assert_eq!(mall.stock(&mall.lamp).await, 9);
+    let id = first["id"].as_str().unwrap_or_default();
+    let cancelled = mall.act(id, "cancel").await;
+    assert_eq!(cancelled.body["status"], "cancelled", "{}", cancelled.body);
+    assert_eq!(mall.counter(install, "pair", "").await, 0, "both came back");
+}
+
 /// PostgreSQL: a committed order wakes the dispatchers of every process (a
 /// NOTIFY sent after the commit, outside the checkout's transaction); a
 /// refused checkout, rolled back, wakes nobody.

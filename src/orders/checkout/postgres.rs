@@ -1,0 +1,233 @@
+//! Placing an order on PostgreSQL in five round trips. Checkouts run side by
+//! side here, and what they all need (a hot variant's stock, a coupon's
+//! counter, the tenant's usage count, the store's order number) is locked
+//! from the statement that changes it until commit; so those rows are
+//! changed by one statement, the last before the commit:
+//!
+//! 1. `BEGIN`.
+//! 2. The tenant's settings ([`crate::db::Db::tenant`]).
+//! 3. One statement claims the idempotency key (a request with the same key
+//!    waits there until this one commits, then replays its answer), writes
+//!    what no other checkout touches (the order's lines, adjustments and
+//!    claims, the outbox event) and reads the tenant's account.
+//! 4. One statement takes, in lock order, each line's stock, each plug-in
+//!    counter, one more order of the plan's month and the store's next
+//!    number; writes the order with that number, its usage record and the
+//!    key's answer; and answers which of them took what they asked for
+//!    (see [`Chain`]). One that did not refuses the order, and the
+//!    rollback undoes everything.
+//! 5. `COMMIT`.
+
+use actix_web::http::StatusCode;
+use actix_web::HttpResponse;
+use livemall_abi::OrderEvent;
+use sea_orm::{DbBackend, EntityTrait, QueryTrait};
+use uuid::Uuid;
+
+use super::{
+    claim_refused, claims_in_order, lines_in_order, orders_used_up, placed_at, price_changed, refusal, refuse_rejected,
+    step, taken, Placing, CLAIM, NUMBERED, STOCK, USAGE,
+};
+use crate::billing::{account, usage};
+use crate::catalog::stock;
+use crate::db::batch::{returning_step, Chain};
+use crate::db::{Access, TenantTxn};
+use crate::entities::outbox_events;
+use crate::error::{ApiError, ApiResult};
+use crate::events::{notify, outbox};
+use crate::http::idempotency::{self, Begin};
+use crate::orders::counters;
+use crate::orders::record::{self, NewOrder};
+use crate::state::AppState;
+
+/// The answer of statement 3: whether the key was free, and the account.
+const ACCOUNT: i64 = 1;
+
+/// The order's number while its JSON is written, before the database takes
+/// the real one; a value no store reaches.
+const STAND_IN: i64 = 7_340_217_965_318_205_913;
+
+pub(super) async fn place(state: &AppState, p: Placing<'_>) -> ApiResult<HttpResponse> {
+    let tenant_id = p.tenant_id;
+    let txn = state.db.tenant(tenant_id, Access::Write).await?;
+    let built = refuse_rejected(&p.priced).and_then(|()| {
+        let mut built = record::build(
+            tenant_id,
+            NewOrder {
+                store: p.store,
+                shopper: &p.shopper,
+                stream_id: p.stream_id,
+                priced: &p.priced,
+            },
+        )?;
+        built.place_at(placed_at(&p.priced)?);
+        Ok(built)
+    });
+    let lines = lines_in_order(&p.priced)?;
+    let claims = claims_in_order(&p.priced, &p.shopper.key);
+    let merged = counters::merged(&claims).map_err(|i| claim_refused(claims[i].claim));
+    let merged = merged.and_then(|merged| match merged.iter().find(|m| m.ceiling < 0) {
+        Some(never) => Err(claim_refused(never.target.claim)),
+        None => Ok(merged),
+    });
+    let (built, merged) = match (built, merged) {
+        (Ok(built), Ok(merged)) => (built, merged),
+        (Err(refused), _) | (_, Err(refused)) => return unless_used_before(&txn, &p, refused).await,
+    };
+    let mut loaded = built.loaded;
+    let (order_id, at) = (loaded.order.id, loaded.order.created_at);
+    // The order's JSON, with the number the database will take put in by it.
+    loaded.order.number = STAND_IN;
+    let json = serde_json::to_string(&loaded.view()).map_err(anyhow::Error::from)?;
+    let parts = split_at_number(&json);
+
+    // 3. The key, what only this order writes, the account.
+    let mut own = Chain::new();
+    let (key_free, claimed) = match &p.key.0 {
+        Some(key) => {
+            let (part, claimed) = idempotency::begin_chained(&mut own, tenant_id, key, p.fingerprint.clone());
+            (format!("(SELECT count(*) FROM {part})"), Some(claimed))
+        }
+        None => ("1".to_string(), None),
+    };
+    let event = OrderEvent { order: loaded.to_abi() };
+    let event = outbox::event(tenant_id, Uuid::now_v7(), "order.created", order_id, &event)?;
+    own.push_statement(outbox_events::Entity::insert(event).build(DbBackend::Sqlite));
+    record::children_chained(&mut own, &loaded, claims.iter().map(taken).collect());
+    // One row whatever there is: the key read first, so a request that
+    // holds it is waited for before anything else.
+    own.answer(
+        &format!(
+            "SELECT CAST({ACCOUNT} AS BIGINT), {key_free} AS key_free, a.* FROM (SELECT 1) AS one \
+             LEFT JOIN ({}) AS a ON true",
+            account::select()
+        ),
+        [tenant_id.into()],
+    );
+    let read = own.run(&*txn).await?;
+    let row = read
+        .row(ACCOUNT)
+        .ok_or_else(|| anyhow::anyhow!("the checkout's first statement answered no row"))?;
+    if let (Some(key), 0) = (&p.key.0, row.try_get::<i64>("", "key_free")?) {
+        return idempotency::used_before(&txn, key.clone(), &p.fingerprint).await;
+    }
+    notify::notify(&txn, notify::EVENTS, "");
+    let account = account::from_joined_row(row)?;
+    if let Some(account) = &account {
+        account.may_spend()?;
+    }
+
+    // 4. What other checkouts need too, in lock order.
+    let mut shared = Chain::new();
+    for (i, (variant_id, line)) in lines.iter().enumerate() {
+        let mut update = stock::delta_update(tenant_id, *variant_id, -i64::from(line.quantity)).into_query();
+        update.returning(returning_step(1));
+        let part = shared.push(&update);
+        shared.answer(&answers(step(STOCK, i), &part), []);
+    }
+    for (j, m) in merged.iter().enumerate() {
+        let target = m.target;
+        let (claim, values) = counters::claim_sql(
+            tenant_id,
+            target.install_id,
+            &target.claim.key,
+            &target.scope_key,
+            m.amount,
+            m.ceiling,
+        );
+        let part = shared.push_sql(&format!("{claim} RETURNING 1"), values);
+        shared.answer(&answers(step(CLAIM, j), &part), []);
+    }
+    if let Some(account) = &account {
+        let Some((record, (count, values))) = usage::order_statements(tenant_id, account, order_id, at) else {
+            return Err(orders_used_up(&txn, account).await);
+        };
+        let part = shared.push_sql(&format!("{count} RETURNING 1"), values);
+        shared.answer(&answers(USAGE, &part), []);
+        shared.push_statement(record);
+    }
+    let until = p
+        .priced
+        .valid_until_ms()
+        .and_then(chrono::DateTime::from_timestamp_millis);
+    let numbered = record::numbered_chained(&mut shared, &loaded.order, until)?;
+    shared.answer(&format!("SELECT {NUMBERED}::int8, number FROM {numbered}"), []);
+    let mut unanswered = None;
+    match (claimed, &parts) {
+        (Some(claimed), Some((prefix, suffix))) => idempotency::complete_chained(
+            &mut shared,
+            tenant_id,
+            claimed,
+            StatusCode::CREATED,
+            (prefix.clone(), suffix.clone()),
+            &numbered,
+        ),
+        (claimed, _) => unanswered = claimed,
+    }
+    let done = shared.run(&*txn).await?;
+
+    let claimed = merged.iter().map(|m| m.target.claim);
+    if let Some(refused) = refusal(&txn, &done, &lines, claimed, account.as_ref()).await? {
+        return Err(refused);
+    }
+    let number: i64 = match done.row(NUMBERED) {
+        Some(row) => row.try_get_by_index(1)?,
+        None => return Err(price_changed()),
+    };
+    let json = match parts {
+        Some((prefix, suffix)) => format!("{prefix}{number}{suffix}"),
+        None => {
+            loaded.order.number = number;
+            serde_json::to_string(&loaded.view()).map_err(anyhow::Error::from)?
+        }
+    };
+    if unanswered.is_some() {
+        idempotency::complete(&txn, unanswered, StatusCode::CREATED, &loaded.view()).await?;
+    }
+    txn.commit().await?;
+    Ok(idempotency::respond(StatusCode::CREATED, json))
+}
+
+/// A checkout refused before anything was written: a key already used is
+/// answered as before; otherwise the refusal.
+async fn unless_used_before(txn: &TenantTxn, p: &Placing<'_>, refused: ApiError) -> ApiResult<HttpResponse> {
+    match idempotency::begin(txn, p.key, p.fingerprint.clone()).await? {
+        Begin::Replay(answered) => Ok(answered),
+        Begin::Fresh(_) => Err(refused),
+    }
+}
+
+/// The answer of `part`: a row with `step` for each row it wrote.
+fn answers(step: i64, part: &str) -> String {
+    format!("SELECT {step}::int8, NULL::int8 FROM {part}")
+}
+
+/// The JSON before and after the stand-in number, when it occurs once.
+fn split_at_number(json: &str) -> Option<(String, String)> {
+    let number = STAND_IN.to_string();
+    let mut found = json.match_indices(&number);
+    let (at, _) = found.next()?;
+    if found.next().is_some() {
+        return None;
+    }
+    Some((json[..at].to_string(), json[at + number.len()..].to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{split_at_number, STAND_IN};
+
+    #[test]
+    fn the_json_is_split_at_the_one_stand_in_number() {
+        let json = format!(r#"{{"id":"a","number":{STAND_IN},"note":"x"}}"#);
+        let (prefix, suffix) = split_at_number(&json).expect("one stand-in");
+        assert_eq!(format!("{prefix}12{suffix}"), r#"{"id":"a","number":12,"note":"x"}"#);
+    }
+
+    #[test]
+    fn a_json_with_the_stand_in_twice_is_not_split() {
+        let json = format!(r#"{{"number":{STAND_IN},"note":"{STAND_IN}"}}"#);
+        assert_eq!(split_at_number(&json), None);
+        assert_eq!(split_at_number(r#"{"number":1}"#), None);
+    }
+}
