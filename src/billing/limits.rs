@@ -115,13 +115,18 @@ pub async fn check_install(txn: &TenantTxn) -> ApiResult<()> {
     Ok(())
 }
 
-/// Whether the tenant's plug-ins may run now, as a condition on the rows
-/// of `installs` (for the query that lists a store's installs): not
-/// while suspended or canceled, nor once the period's plug-in calls are used
-/// up (they fail open, as a failing plug-in does, and the merchant sees it
-/// in `/billing/usage`). A tenant without a subscription is not limited.
-pub const PLUGINS_MAY_RUN: &str = "NOT EXISTS (SELECT 1 FROM subscriptions s JOIN plans p ON p.id = s.plan_id \
-     WHERE s.tenant_id = installs.tenant_id AND (s.suspended_at IS NOT NULL \
-       OR s.status NOT IN ('trialing', 'active', 'past_due') \
-       OR p.max_plugin_calls <= COALESCE((SELECT c.count FROM usage_counters c WHERE c.tenant_id = s.tenant_id \
-         AND c.metric = 'plugin_calls' AND c.period_start = s.period_start), 0)))";
+/// Whether the tenant's plug-ins may run now: not while suspended, nor
+/// once the period's plug-in calls are used up (they fail open, as a
+/// failing plug-in does, and the merchant sees it in `/billing/usage`).
+pub async fn plugins_may_run(txn: &TenantTxn) -> ApiResult<bool> {
+    let Some(account) = account::load(txn).await? else {
+        return Ok(true);
+    };
+    if account.suspended || account.status == account::Status::Canceled {
+        return Ok(false);
+    }
+    Ok(account
+        .limits
+        .plugin_calls_per_month
+        .is_none_or(|max| account.plugin_calls < max))
+}

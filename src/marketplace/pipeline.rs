@@ -6,11 +6,9 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use livemall_abi::Hook;
-use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
 
-use crate::billing::limits::PLUGINS_MAY_RUN;
 use crate::db::{Access, TenantTxn};
 use crate::entities::{install_calls, installs, plugins};
 use crate::error::ApiResult;
@@ -46,12 +44,11 @@ pub async fn installs_for(
         .filter(installs::Column::Enabled.eq(true))
         .filter(installs::Column::BreakerOpen.eq(false))
         .filter(installs::Column::UninstalledAt.is_null())
-        .filter(Expr::cust(PLUGINS_MAY_RUN))
         .order_by_asc(installs::Column::Priority)
         .order_by_asc(installs::Column::Id)
         .all(&**txn)
         .await?;
-    if rows.is_empty() {
+    if rows.is_empty() || !crate::billing::limits::plugins_may_run(txn).await? {
         return Ok(Vec::new());
     }
     remember_labels(state, txn, &rows).await?;
