@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::field_reassign_with_default)]
 
 mod auth;
+mod batch;
 mod billing;
 mod bundled;
 mod catalog;
