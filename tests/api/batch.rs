@@ -4,7 +4,24 @@
 use livemall::db::batch::Chain;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, Statement, TransactionTrait};
 
-use crate::helpers::{spawn_app, Engine};
+use crate::helpers::{spawn_app, Engine, TestApp};
+
+/// PostgreSQL only: a transaction with table `t` holding rows 1 and 2 at
+/// 5 each (`n` may not go below zero).
+async fn two_fives() -> Option<(TestApp, DatabaseTransaction)> {
+    let app = spawn_app().await;
+    if app.engine != Engine::Postgres {
+        return None;
+    }
+    let txn = app.db.connection().begin().await.unwrap();
+    txn.execute_unprepared(
+        "CREATE TEMP TABLE t (id bigint PRIMARY KEY, n bigint NOT NULL CHECK (n >= 0)) ON COMMIT DROP; \
+         INSERT INTO t VALUES (1, 5), (2, 5)",
+    )
+    .await
+    .unwrap();
+    Some((app, txn))
+}
 
 async fn left(txn: &DatabaseTransaction, id: i64) -> i64 {
     let row = txn
@@ -21,17 +38,9 @@ async fn left(txn: &DatabaseTransaction, id: i64) -> i64 {
 
 #[tokio::test]
 async fn a_chain_runs_every_part_and_answers_the_steps_of_the_parts_that_wrote() {
-    let app = spawn_app().await;
-    if app.engine != Engine::Postgres {
+    let Some((_app, txn)) = two_fives().await else {
         return;
-    }
-    let txn = app.db.connection().begin().await.unwrap();
-    txn.execute_unprepared(
-        "CREATE TEMP TABLE t (id bigint PRIMARY KEY, n bigint NOT NULL CHECK (n >= 0)) ON COMMIT DROP; \
-         INSERT INTO t VALUES (1, 5), (2, 5)",
-    )
-    .await
-    .unwrap();
+    };
     let mut chain = Chain::new();
     let take = "UPDATE t SET n = n - ? WHERE id = ? AND n >= ? RETURNING n";
     let first = chain.push_sql(take, [3i64.into(), 1i64.into(), 3i64.into()]);
@@ -53,17 +62,9 @@ async fn a_chain_runs_every_part_and_answers_the_steps_of_the_parts_that_wrote()
 
 #[tokio::test]
 async fn a_failing_part_fails_the_whole_statement() {
-    let app = spawn_app().await;
-    if app.engine != Engine::Postgres {
+    let Some((_app, txn)) = two_fives().await else {
         return;
-    }
-    let txn = app.db.connection().begin().await.unwrap();
-    txn.execute_unprepared(
-        "CREATE TEMP TABLE t (id bigint PRIMARY KEY, n bigint NOT NULL CHECK (n >= 0)) ON COMMIT DROP; \
-         INSERT INTO t VALUES (1, 5), (2, 5)",
-    )
-    .await
-    .unwrap();
+    };
     txn.execute_unprepared("SAVEPOINT before").await.unwrap();
     let mut chain = Chain::new();
     chain.push_sql("UPDATE t SET n = n - 1 WHERE id = ?", [1i64.into()]);
