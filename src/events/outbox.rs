@@ -22,7 +22,7 @@ pub async fn write(txn: &TenantTxn, topic: &str, aggregate_id: Uuid, payload: &i
 }
 
 /// The row of event `id` (UUIDv7), for a caller that writes it with other
-/// statements (SQLite, where no other process waits for a notification).
+/// statements (and, on PostgreSQL, queues the notification itself).
 pub fn event(
     tenant_id: Uuid,
     id: Uuid,

@@ -94,6 +94,12 @@ fn claims_in_order<'p>(priced: &'p Priced, customer_key: &str) -> Vec<counters::
     claims
 }
 
+/// The claims to take, merged per counter (see [`counters::merged`]);
+/// refuses the order when one can never be met.
+fn claims_to_take<'t, 'p>(claims: &'t [counters::Target<'p>]) -> ApiResult<Vec<counters::Merged<'t, 'p>>> {
+    counters::merged(claims).map_err(|target| claim_refused(target.claim))
+}
+
 fn claim_refused(claim: &Claim) -> ApiError {
     ApiError::conflict("claim_refused", claim.message.clone())
 }
@@ -135,11 +141,11 @@ async fn orders_used_up(txn: &TenantTxn, account: &Account) -> ApiError {
 
 /// The refusal for the first statement in `done` that did not take what
 /// it asked for: a line's stock, a plug-in's claim, the plan's next order.
-async fn refusal<'c>(
+async fn refusal(
     txn: &TenantTxn,
     done: &Steps,
     lines: &[(Uuid, &CartLine)],
-    claims: impl IntoIterator<Item = &'c Claim>,
+    claims: &[counters::Merged<'_, '_>],
     account: Option<&Account>,
 ) -> ApiResult<Option<ApiError>> {
     for (i, (variant_id, line)) in lines.iter().enumerate() {
@@ -147,9 +153,9 @@ async fn refusal<'c>(
             return Ok(Some(out_of_stock(txn, *variant_id, line).await?));
         }
     }
-    for (j, claim) in claims.into_iter().enumerate() {
+    for (j, claim) in claims.iter().enumerate() {
         if !done.answered(step(CLAIM, j)) {
-            return Ok(Some(claim_refused(claim)));
+            return Ok(Some(claim_refused(claim.target.claim)));
         }
     }
     match account {

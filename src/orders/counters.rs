@@ -18,7 +18,6 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use crate::db::batch::Batch;
 use crate::db::TenantTxn;
 use crate::entities::plugin_counters as rows;
 use crate::error::ApiResult;
@@ -124,37 +123,11 @@ fn within(amount: u64, limit: u64) -> Option<(i64, i64)> {
     (amount <= limit).then_some((amount, limit))
 }
 
-/// SQLite: a claim as one statement into `batch`, which answers `step`
-/// only when the units were taken (the counter is created at `amount` if
-/// it did not exist). False when `amount` alone passes `limit` (nothing added).
-pub fn claim_in(
-    batch: &mut Batch,
-    tenant_id: Uuid,
-    install_id: Uuid,
-    key: &str,
-    scope_key: &str,
-    (amount, limit): (u64, u64),
-    step: i64,
-) -> bool {
-    let Some((amount, limit)) = within(amount, limit) else {
-        return false;
-    };
-    // `used <= limit - amount` rather than `used + amount <= limit`: no overflow.
-    let (sql, values) = claim_sql(tenant_id, install_id, key, scope_key, amount, limit - amount);
-    batch.push_sql(&format!("{sql} RETURNING {step}"), values);
-    true
-}
-
-/// The upsert that takes `amount` units of a counter while its `used` is at
-/// most `ceiling` (creating it at `amount`), with `?` placeholders.
-pub fn claim_sql(
-    tenant_id: Uuid,
-    install_id: Uuid,
-    key: &str,
-    scope_key: &str,
-    amount: i64,
-    ceiling: i64,
-) -> (&'static str, Vec<sea_orm::Value>) {
+/// The upsert that takes a merged claim's units of its counter while
+/// `used` is at most its ceiling (creating the counter at those units),
+/// with `?` placeholders; the caller adds what it returns.
+pub fn claim_sql(tenant_id: Uuid, claim: &Merged<'_, '_>) -> (&'static str, Vec<sea_orm::Value>) {
+    let target = claim.target;
     (
         "INSERT INTO plugin_counters (tenant_id, install_id, key, scope_key, used, updated_at) \
          VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, install_id, key, scope_key) \
@@ -162,34 +135,35 @@ pub fn claim_sql(
          WHERE plugin_counters.used <= ?",
         vec![
             tenant_id.into(),
-            install_id.into(),
-            key.into(),
-            scope_key.into(),
-            amount.into(),
+            target.install_id.into(),
+            target.claim.key.as_str().into(),
+            target.scope_key.as_str().into(),
+            claim.amount.into(),
             Utc::now().into(),
-            ceiling.into(),
+            claim.ceiling.into(),
         ],
     )
 }
 
 /// Claims on one counter, taken together: the units of all of them, while
 /// `used` is at most `ceiling`, which is what taking them one after another
-/// would allow. `first` is the index of the first of them.
+/// would allow (`used <= limit - amount` rather than `used + amount <=
+/// limit`: no overflow).
 pub struct Merged<'t, 'p> {
     pub target: &'t Target<'p>,
-    pub first: usize,
     pub amount: i64,
     pub ceiling: i64,
 }
 
-/// `targets` (in lock order) with the claims on the same counter merged,
-/// for a statement that may change each counter once; `Err(i)` names a
-/// claim whose amount alone passes its limit.
-pub fn merged<'t, 'p>(targets: &'t [Target<'p>]) -> Result<Vec<Merged<'t, 'p>>, usize> {
+/// `targets` (in lock order) with the claims on the same counter merged, so
+/// that one statement changes each counter once; `Err` names a claim that
+/// can never be met (its amount, after the earlier ones on its counter,
+/// passes its limit).
+pub fn merged<'t, 'p>(targets: &'t [Target<'p>]) -> Result<Vec<Merged<'t, 'p>>, &'t Target<'p>> {
     let mut out: Vec<Merged<'t, 'p>> = Vec::with_capacity(targets.len());
-    for (i, target) in targets.iter().enumerate() {
+    for target in targets {
         let Some((amount, limit)) = within(target.claim.amount, target.claim.limit) else {
-            return Err(i);
+            return Err(target);
         };
         let same = |m: &Merged<'_, '_>| {
             (m.target.install_id, &m.target.claim.key, &m.target.scope_key)
@@ -199,12 +173,14 @@ pub fn merged<'t, 'p>(targets: &'t [Target<'p>]) -> Result<Vec<Merged<'t, 'p>>, 
             Some(m) if same(m) => {
                 // Taken after the earlier ones: `used + earlier + amount <= limit`.
                 let ceiling = limit.saturating_sub(m.amount).saturating_sub(amount);
+                if ceiling < 0 {
+                    return Err(target);
+                }
                 m.amount = m.amount.saturating_add(amount);
                 m.ceiling = Ord::min(m.ceiling, ceiling);
             }
             _ => out.push(Merged {
                 target,
-                first: i,
                 amount,
                 ceiling: limit - amount,
             }),
@@ -258,17 +234,21 @@ mod tests {
         let merged = merged(&targets).unwrap_or_default();
         let taken: Vec<_> = merged
             .iter()
-            .map(|m| (m.target.claim.key.as_str(), m.first, m.amount, m.ceiling))
+            .map(|m| (m.target.claim.key.as_str(), m.amount, m.ceiling))
             .collect();
         // One after the other: `used + 1 <= 10` and `used + 1 + 2 <= 5`.
-        assert_eq!(taken, [("spring", 0, 3, 2), ("summer", 2, 1, 0)]);
+        assert_eq!(taken, [("spring", 3, 2), ("summer", 1, 0)]);
     }
 
     #[test]
     fn the_same_key_of_another_install_is_another_counter() {
         let one = claim("spring", 1, 10);
         let targets = [target(Uuid::now_v7(), &one), target(Uuid::now_v7(), &one)];
-        assert_eq!(merged(&targets).map(|m| m.len()), Ok(2));
+        assert_eq!(merged(&targets).map(|m| m.len()).ok(), Some(2));
+    }
+
+    fn refused(targets: &[Target<'_>]) -> Option<String> {
+        merged(targets).err().map(|t| t.claim.key.clone())
     }
 
     #[test]
@@ -276,6 +256,14 @@ mod tests {
         let (fine, over) = (claim("a", 1, 1), claim("b", 3, 2));
         let install = Uuid::now_v7();
         let targets = [target(install, &fine), target(install, &over)];
-        assert_eq!(merged(&targets).map(|m| m.len()), Err(1));
+        assert_eq!(refused(&targets).as_deref(), Some("b"));
+    }
+
+    #[test]
+    fn a_claim_past_its_limit_after_the_earlier_ones_on_its_counter_is_named() {
+        let (first, second) = (claim("pair", 2, 3), claim("pair", 2, 3));
+        let install = Uuid::now_v7();
+        let targets = [target(install, &first), target(install, &second)];
+        assert_eq!(refused(&targets).as_deref(), Some("pair"));
     }
 }

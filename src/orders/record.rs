@@ -2,7 +2,7 @@
 //! adjustments with the plug-in versions that made them, and the claims taken.
 
 use sea_orm::sea_query::{Alias, Expr, Query};
-use sea_orm::{ActiveModelTrait, DbBackend, EntityTrait, IntoActiveModel, Iterable, QueryTrait, Set};
+use sea_orm::{ActiveModelTrait, DbBackend, EntityTrait, IntoActiveModel, Iterable, QueryTrait, Set, Statement};
 use uuid::Uuid;
 
 use crate::db::batch::{Batch, Chain};
@@ -139,14 +139,8 @@ pub fn build(tenant_id: Uuid, new: NewOrder<'_>) -> ApiResult<Built> {
 /// `chain`, written before the order itself (their foreign keys to it are
 /// checked at commit).
 pub fn children_chained(chain: &mut Chain, loaded: &Loaded, taken: Vec<Taken>) {
-    let (lines, adjustments) = children(loaded);
-    chain.push_statement(lines.build(DbBackend::Sqlite));
-    if let Some(adjustments) = adjustments {
-        chain.push_statement(adjustments.build(DbBackend::Sqlite));
-    }
-    let claims = claim_rows(&loaded.order, taken);
-    if !claims.is_empty() {
-        chain.push_statement(order_claims::Entity::insert_many(claims).build(DbBackend::Sqlite));
+    for statement in children(loaded, taken) {
+        chain.push_statement(statement);
     }
 }
 
@@ -208,14 +202,8 @@ pub fn insert_in(batch: &mut Batch, loaded: &Loaded, taken: Vec<Taken>, step: i6
         [order.tenant_id.into(), order.store_id.into(), order.number.into()],
     );
     batch.push_statement(orders::Entity::insert(order.clone().into_active_model()).build(DbBackend::Sqlite));
-    let (lines, adjustments) = children(loaded);
-    batch.push_statement(lines.build(DbBackend::Sqlite));
-    if let Some(adjustments) = adjustments {
-        batch.push_statement(adjustments.build(DbBackend::Sqlite));
-    }
-    let claims = claim_rows(order, taken);
-    if !claims.is_empty() {
-        batch.push_statement(order_claims::Entity::insert_many(claims).build(DbBackend::Sqlite));
+    for statement in children(loaded, taken) {
+        batch.push_statement(statement);
     }
 }
 
@@ -235,22 +223,22 @@ fn claim_rows(order: &orders::Model, taken: Vec<Taken>) -> Vec<order_claims::Act
         .collect()
 }
 
-/// The inserts of the lines and, when there are any, the adjustments.
-fn children(
-    loaded: &Loaded,
-) -> (
-    sea_orm::InsertMany<order_lines::ActiveModel>,
-    Option<sea_orm::InsertMany<order_adjustments::ActiveModel>>,
-) {
-    let lines = order_lines::Entity::insert_many(loaded.lines.iter().cloned().map(IntoActiveModel::into_active_model));
-    let adjustments = (!loaded.adjustments.is_empty()).then(|| {
-        order_adjustments::Entity::insert_many(
-            loaded
-                .adjustments
-                .iter()
-                .cloned()
-                .map(IntoActiveModel::into_active_model),
-        )
-    });
-    (lines, adjustments)
+/// The inserts of the order's lines and, when there are any, its
+/// adjustments and the claims taken (built for SQLite: `?` placeholders).
+fn children(loaded: &Loaded, taken: Vec<Taken>) -> Vec<Statement> {
+    let lines = loaded.lines.iter().cloned().map(IntoActiveModel::into_active_model);
+    let mut statements = vec![order_lines::Entity::insert_many(lines).build(DbBackend::Sqlite)];
+    if !loaded.adjustments.is_empty() {
+        let adjustments = loaded
+            .adjustments
+            .iter()
+            .cloned()
+            .map(IntoActiveModel::into_active_model);
+        statements.push(order_adjustments::Entity::insert_many(adjustments).build(DbBackend::Sqlite));
+    }
+    let claims = claim_rows(&loaded.order, taken);
+    if !claims.is_empty() {
+        statements.push(order_claims::Entity::insert_many(claims).build(DbBackend::Sqlite));
+    }
+    statements
 }

@@ -25,8 +25,8 @@ use sea_orm::{DbBackend, EntityTrait, QueryTrait};
 use uuid::Uuid;
 
 use super::{
-    claim_refused, claims_in_order, lines_in_order, orders_used_up, placed_at, price_changed, refusal, refuse_rejected,
-    step, taken, Placing, CLAIM, NUMBERED, STOCK, USAGE,
+    claims_in_order, claims_to_take, lines_in_order, orders_used_up, placed_at, price_changed, refusal,
+    refuse_rejected, step, taken, Placing, CLAIM, NUMBERED, STOCK, USAGE,
 };
 use crate::billing::{account, usage};
 use crate::catalog::stock;
@@ -65,11 +65,7 @@ pub(super) async fn place(state: &AppState, p: Placing<'_>) -> ApiResult<HttpRes
     });
     let lines = lines_in_order(&p.priced)?;
     let claims = claims_in_order(&p.priced, &p.shopper.key);
-    let merged = counters::merged(&claims).map_err(|i| claim_refused(claims[i].claim));
-    let merged = merged.and_then(|merged| match merged.iter().find(|m| m.ceiling < 0) {
-        Some(never) => Err(claim_refused(never.target.claim)),
-        None => Ok(merged),
-    });
+    let merged = claims_to_take(&claims);
     let (built, merged) = match (built, merged) {
         (Ok(built), Ok(merged)) => (built, merged),
         (Err(refused), _) | (_, Err(refused)) => return unless_used_before(&txn, &p, refused).await,
@@ -126,15 +122,7 @@ pub(super) async fn place(state: &AppState, p: Placing<'_>) -> ApiResult<HttpRes
         shared.answer(&answers(step(STOCK, i), &part), []);
     }
     for (j, m) in merged.iter().enumerate() {
-        let target = m.target;
-        let (claim, values) = counters::claim_sql(
-            tenant_id,
-            target.install_id,
-            &target.claim.key,
-            &target.scope_key,
-            m.amount,
-            m.ceiling,
-        );
+        let (claim, values) = counters::claim_sql(tenant_id, m);
         let part = shared.push_sql(&format!("{claim} RETURNING 1"), values);
         shared.answer(&answers(step(CLAIM, j), &part), []);
     }
@@ -166,8 +154,7 @@ pub(super) async fn place(state: &AppState, p: Placing<'_>) -> ApiResult<HttpRes
     }
     let done = shared.run(&*txn).await?;
 
-    let claimed = merged.iter().map(|m| m.target.claim);
-    if let Some(refused) = refusal(&txn, &done, &lines, claimed, account.as_ref()).await? {
+    if let Some(refused) = refusal(&txn, &done, &lines, &merged, account.as_ref()).await? {
         return Err(refused);
     }
     let number: i64 = match done.row(NUMBERED) {

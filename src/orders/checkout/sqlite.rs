@@ -26,7 +26,7 @@ use sea_orm::{DbBackend, EntityTrait, FromQueryResult, QueryTrait};
 use uuid::Uuid;
 
 use super::{
-    claim_refused, claims_in_order, lines_in_order, orders_used_up, placed_at, refusal, refuse_rejected, step, taken,
+    claims_in_order, claims_to_take, lines_in_order, orders_used_up, placed_at, refusal, refuse_rejected, step, taken,
     Placing, CLAIM, NUMBERED, STOCK, USAGE,
 };
 use crate::billing::{account, usage};
@@ -144,21 +144,10 @@ async fn write(db: &Db, p: Owned) -> ApiResult<Outcome> {
         batch.push(&update);
     }
     let claims = claims_in_order(&p.priced, &p.shopper.key);
-    for (j, target) in claims.iter().enumerate() {
-        let claim = target.claim;
-        let amounts = (claim.amount, claim.limit);
-        let (install_id, key, scope_key) = (target.install_id, &claim.key, &target.scope_key);
-        if !counters::claim_in(
-            &mut batch,
-            tenant_id,
-            install_id,
-            key,
-            scope_key,
-            amounts,
-            step(CLAIM, j),
-        ) {
-            return Err(claim_refused(claim));
-        }
+    let merged = claims_to_take(&claims)?;
+    for (j, m) in merged.iter().enumerate() {
+        let (claim, values) = counters::claim_sql(tenant_id, m);
+        batch.push_sql(&format!("{claim} RETURNING {}", step(CLAIM, j)), values);
     }
     if let Some(account) = &account {
         if !usage::record_order_in(&mut batch, tenant_id, account, order_id, at, USAGE) {
@@ -168,7 +157,7 @@ async fn write(db: &Db, p: Owned) -> ApiResult<Outcome> {
     record::insert_in(&mut batch, &loaded, claims.iter().map(taken).collect(), NUMBERED);
 
     let done = batch.run(&*txn).await?;
-    if let Some(refused) = refusal(&txn, &done, &lines, claims.iter().map(|t| t.claim), account.as_ref()).await? {
+    if let Some(refused) = refusal(&txn, &done, &lines, &merged, account.as_ref()).await? {
         return Err(refused);
     }
     if !done.answered(NUMBERED) {
