@@ -2,7 +2,6 @@
 //! (the normal case) and platform-wide (sign-up, login, storefront lookup).
 
 pub mod batch;
-pub mod script;
 
 use std::ops::Deref;
 use std::sync::Arc;
@@ -19,8 +18,6 @@ use uuid::Uuid;
 
 use crate::events::notify::Notifier;
 use crate::settings::Settings;
-use batch::Steps;
-use script::ScriptTxn;
 
 pub use migration::rls::APP_ROLE;
 
@@ -196,26 +193,6 @@ impl Db {
             notifier: self.notifier.clone(),
             _turn: turn,
         })
-    }
-
-    /// PostgreSQL: a transaction confined to one tenant, as
-    /// [`Db::tenant`], sent as text (see [`script`]): it begins with
-    /// `first`, whose rows are answered, and ends with one more statement
-    /// sent with its `COMMIT`.
-    pub async fn tenant_script(&self, tenant_id: Uuid, first: batch::Chain) -> Result<(ScriptTxn, Steps), DbErr> {
-        if self.backend() != DbBackend::Postgres {
-            return Err(DbErr::Custom("a transaction sent as text is PostgreSQL's".into()));
-        }
-        let conn = self
-            .conn
-            .get_postgres_connection_pool()
-            .acquire()
-            .await
-            .map_err(|e| match e {
-                sea_orm::sqlx::Error::PoolTimedOut => DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
-                e => DbErr::Conn(sea_orm::RuntimeErr::SqlxError(Arc::new(e))),
-            })?;
-        ScriptTxn::begin(conn, self.notifier.clone(), tenant_id, first).await
     }
 
     /// A platform-wide transaction, for the few operations that happen before

@@ -15,10 +15,7 @@ mod m20261125_000021_pin_times;
 mod m20261125_000022_dispatch_indexes;
 mod m20261125_000030_billing;
 mod m20261126_000031_deferred_order_children;
-mod m20261126_000032_refuse;
 pub mod rls;
-
-pub use m20261126_000032_refuse::REFUSED;
 
 pub struct Migrator;
 
@@ -36,7 +33,6 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000022_dispatch_indexes::Migration),
             Box::new(m20261125_000030_billing::Migration),
             Box::new(m20261126_000031_deferred_order_children::Migration),
-            Box::new(m20261126_000032_refuse::Migration),
         ]
     }
 }

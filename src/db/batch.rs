@@ -58,11 +58,10 @@ impl Batch {
 }
 
 /// PostgreSQL: statements in one round trip, as the parts of one statement
-/// (data-modifying CTEs), sent as text (see [`super::script`]). PostgreSQL
-/// runs the parts with one snapshot, in the order the main query reads
-/// them: a part sees no row another part wrote, so no two parts may change
-/// the same row. The main query is the union of the answers, each a
-/// `SELECT` whose first column is a step.
+/// (data-modifying CTEs). PostgreSQL runs the parts with one snapshot, in
+/// the order the main query reads them: a part sees no row another part
+/// wrote, so no two parts may change the same row. The main query is the
+/// union of the answers, each a `SELECT` whose first column is a step.
 #[derive(Default)]
 pub struct Chain {
     parts: Vec<String>,
@@ -104,50 +103,24 @@ impl Chain {
         self.answer_values.extend(values);
     }
 
-    /// The statement as text with its values written in (see
-    /// [`super::script`]), to send with other statements in one message.
-    pub fn script(self) -> Result<String, DbErr> {
-        self.inlined(false)
-    }
-
-    /// The same, but the statement fails unless every answer answered a
-    /// row; the error names the steps that did (see [`super::script::refused`]),
-    /// and in a transaction nothing it did remains.
-    pub fn script_all_or_nothing(self) -> Result<String, DbErr> {
-        self.inlined(true)
-    }
-
-    /// The parts, then the answers, then the values written in. All or
-    /// nothing, the answers are read once by a check that calls
-    /// `livemall_refuse` (a migration's) unless each of them answered.
-    fn inlined(self, all_or_nothing: bool) -> Result<String, DbErr> {
-        let Chain {
-            mut parts,
-            answers,
-            mut values,
-            answer_values,
-        } = self;
-        let main = if answers.is_empty() {
+    /// Runs the statement; answers the answers' rows.
+    pub async fn run(mut self, conn: &impl ConnectionTrait) -> Result<Steps, DbErr> {
+        let main = if self.answers.is_empty() {
             "SELECT NULL::int8 WHERE false".to_string()
-        } else if all_or_nothing {
-            let steps = "(SELECT DISTINCT a.step FROM answers AS a(step)) AS s";
-            parts.push(format!("answers AS ({})", answers.join(" UNION ALL ")));
-            parts.push(format!(
-                "checked AS (SELECT CASE WHEN (SELECT count(*) FROM {steps}) = {} THEN 0 \
-                 ELSE livemall_refuse((SELECT string_agg(s.step::text, ',') FROM {steps})) END AS ok)",
-                answers.len()
-            ));
-            "SELECT answers.* FROM checked LEFT JOIN answers ON true".to_string()
         } else {
-            answers.join(" UNION ALL ")
+            self.answers.join(" UNION ALL ")
         };
-        let text = if parts.is_empty() {
+        let text = if self.parts.is_empty() {
             main
         } else {
-            format!("WITH {} {main}", parts.join(", "))
+            format!("WITH {} {main}", self.parts.join(", "))
         };
-        values.extend(answer_values);
-        super::script::inline(&text, &values)
+        self.values.append(&mut self.answer_values);
+        let sql = super::placeholders(DbBackend::Postgres, &text);
+        let rows = conn
+            .query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, self.values))
+            .await?;
+        Steps::of(rows)
     }
 }
 
@@ -157,11 +130,10 @@ pub fn returning_step(step: i64) -> ReturningClause {
 }
 
 /// The rows a batch answered, each with its statement's step.
-#[derive(Debug)]
 pub struct Steps(Vec<(i64, QueryResult)>);
 
 impl Steps {
-    pub(super) fn of(rows: Vec<QueryResult>) -> Result<Steps, DbErr> {
+    fn of(rows: Vec<QueryResult>) -> Result<Steps, DbErr> {
         let mut steps = Vec::with_capacity(rows.len());
         for row in rows {
             steps.push((row.try_get_by_index::<i64>(0)?, row));
@@ -172,14 +144,6 @@ impl Steps {
     /// Whether the statement of `step` answered a row.
     pub fn answered(&self, step: i64) -> bool {
         self.0.iter().any(|(s, _)| *s == step)
-    }
-
-    /// The steps that answered, each once.
-    pub fn steps(&self) -> Vec<i64> {
-        let mut steps: Vec<i64> = self.0.iter().map(|(s, _)| *s).collect();
-        steps.sort_unstable();
-        steps.dedup();
-        steps
     }
 
     /// The first row the statement of `step` answered.

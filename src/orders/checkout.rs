@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use crate::billing::account::Account;
 use crate::billing::limits::{self, Limit};
+use crate::db::batch::Steps;
 use crate::db::TenantTxn;
 use crate::entities::{stores, variants};
 use crate::error::{ApiError, ApiResult};
@@ -138,28 +139,27 @@ async fn orders_used_up(txn: &TenantTxn, account: &Account) -> ApiError {
     limits::reached(&**txn, account, Limit::OrdersPerMonth, account.orders).await
 }
 
-/// The refusal for the first statement, of those whose steps are not in
-/// `answered`, that did not take what it asked for: a line's stock, a
-/// plug-in's claim, the plan's next order.
+/// The refusal for the first statement in `done` that did not take what
+/// it asked for: a line's stock, a plug-in's claim, the plan's next order.
 async fn refusal(
     txn: &TenantTxn,
-    answered: &[i64],
+    done: &Steps,
     lines: &[(Uuid, &CartLine)],
     claims: &[counters::Merged<'_, '_>],
     account: Option<&Account>,
 ) -> ApiResult<Option<ApiError>> {
     for (i, (variant_id, line)) in lines.iter().enumerate() {
-        if !answered.contains(&step(STOCK, i)) {
+        if !done.answered(step(STOCK, i)) {
             return Ok(Some(out_of_stock(txn, *variant_id, line).await?));
         }
     }
     for (j, claim) in claims.iter().enumerate() {
-        if !answered.contains(&step(CLAIM, j)) {
+        if !done.answered(step(CLAIM, j)) {
             return Ok(Some(claim_refused(claim.target.claim)));
         }
     }
     match account {
-        Some(account) if !answered.contains(&USAGE) => Ok(Some(orders_used_up(txn, account).await)),
+        Some(account) if !done.answered(USAGE) => Ok(Some(orders_used_up(txn, account).await)),
         _ => Ok(None),
     }
 }

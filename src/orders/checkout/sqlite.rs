@@ -157,7 +157,7 @@ async fn write(db: &Db, p: Owned) -> ApiResult<Outcome> {
     record::insert_in(&mut batch, &loaded, claims.iter().map(taken).collect(), NUMBERED);
 
     let done = batch.run(&*txn).await?;
-    if let Some(refused) = refusal(&txn, &done.steps(), &lines, &merged, account.as_ref()).await? {
+    if let Some(refused) = refusal(&txn, &done, &lines, &merged, account.as_ref()).await? {
         return Err(refused);
     }
     if !done.answered(NUMBERED) {
