@@ -15,6 +15,7 @@ mod m20261125_000021_pin_times;
 mod m20261125_000022_dispatch_indexes;
 mod m20261125_000030_billing;
 mod m20261126_000031_deferred_order_children;
+mod m20261126_000032_orders_store_first;
 pub mod rls;
 
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000022_dispatch_indexes::Migration),
             Box::new(m20261125_000030_billing::Migration),
             Box::new(m20261126_000031_deferred_order_children::Migration),
+            Box::new(m20261126_000032_orders_store_first::Migration),
         ]
     }
 }

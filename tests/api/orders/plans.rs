@@ -1,0 +1,50 @@
+//! PostgreSQL: the lookups every order's lines, adjustments and claims make
+//! of their order at commit (foreign-key checks) are planned once per
+//! connection and kept, often while `orders` is still empty. Then no index
+//! but the primary key may serve them: one that leads with the tenant and
+//! holds the id further on was taken as just as good, and read every index
+//! entry of the tenant for each check.
+
+use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
+
+use crate::helpers::{spawn_app, Engine};
+
+#[tokio::test]
+async fn an_orders_lookup_by_id_is_planned_on_the_primary_key_even_when_orders_is_empty() {
+    let app = spawn_app().await;
+    if app.engine != Engine::Postgres {
+        return;
+    }
+    let txn = app.db.connection().begin().await.unwrap();
+    // The plan PostgreSQL keeps for a foreign-key check: generic, made
+    // with no statistics and an empty table.
+    txn.execute_unprepared(
+        "SET LOCAL plan_cache_mode = force_generic_plan; \
+         PREPARE lookup (uuid, uuid) AS \
+           SELECT 1 FROM ONLY orders x WHERE tenant_id = $1 AND id = $2 FOR KEY SHARE OF x",
+    )
+    .await
+    .unwrap();
+    let count = txn
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT count(*) FROM orders",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(count.try_get_by_index::<i64>(0).unwrap(), 0);
+    let plan = txn
+        .query_all_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "EXPLAIN EXECUTE lookup(gen_random_uuid(), gen_random_uuid())",
+        ))
+        .await
+        .unwrap();
+    let plan: Vec<String> = plan.iter().map(|row| row.try_get_by_index(0).unwrap()).collect();
+    assert!(
+        plan.iter().any(|line| line.contains("orders_pkey")),
+        "the lookup takes the primary key: {plan:#?}"
+    );
+    txn.execute_unprepared("DEALLOCATE lookup").await.unwrap();
+}
