@@ -118,15 +118,15 @@ pub async fn check_install(txn: &TenantTxn) -> ApiResult<()> {
 /// Whether the tenant's plug-ins may run now: not while suspended, nor
 /// once the period's plug-in calls are used up (they fail open, as a
 /// failing plug-in does, and the merchant sees it in `/billing/usage`).
-pub async fn plugins_may_run(txn: &TenantTxn) -> ApiResult<bool> {
-    let Some(account) = account::load(txn).await? else {
-        return Ok(true);
+pub fn plugins_may_run(account: Option<&Account>) -> bool {
+    let Some(account) = account else {
+        return true;
     };
     if account.suspended || account.status == account::Status::Canceled {
-        return Ok(false);
+        return false;
     }
-    Ok(account
+    account
         .limits
         .plugin_calls_per_month
-        .is_none_or(|max| account.plugin_calls < max))
+        .is_none_or(|max| account.plugin_calls < max)
 }

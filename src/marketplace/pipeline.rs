@@ -5,14 +5,18 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::Utc;
-use livemall_abi::Hook;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use livemall_abi::{Counter, Hook};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, Set, Statement,
+};
 use uuid::Uuid;
 
-use crate::db::{Access, TenantTxn};
+use crate::billing::account;
+use crate::db::{placeholders, Access, TenantTxn};
 use crate::entities::{install_calls, installs, plugins};
 use crate::error::ApiResult;
 use crate::marketplace::versions;
+use crate::orders::counters;
 use crate::plugin_host::{CallFailure, CallOutcome, FailureRecord, Plugin, Usage};
 use crate::state::AppState;
 
@@ -38,22 +42,82 @@ pub async fn installs_for(
     store_id: Uuid,
     hook: Hook,
 ) -> ApiResult<Vec<ActiveInstall>> {
-    let rows = installs::Entity::find()
-        .filter(installs::Column::TenantId.eq(txn.tenant_id()))
-        .filter(installs::Column::StoreId.eq(store_id))
-        .filter(installs::Column::Enabled.eq(true))
-        .filter(installs::Column::BreakerOpen.eq(false))
-        .filter(installs::Column::UninstalledAt.is_null())
-        .order_by_asc(installs::Column::Priority)
-        .order_by_asc(installs::Column::Id)
-        .all(&**txn)
+    let found = read(state, txn, store_id, hook, None).await?;
+    Ok(found.into_iter().map(|(install, _)| install).collect())
+}
+
+/// [`installs_for`], each install with the counters its plug-in sees: the
+/// install's own and, with a customer, that customer's (never the unlisted
+/// ones, see [`counters::UNLISTED`]).
+pub async fn installs_with_counters(
+    state: &AppState,
+    txn: &TenantTxn,
+    store_id: Uuid,
+    hook: Hook,
+    customer_key: Option<&str>,
+) -> ApiResult<Vec<(ActiveInstall, Vec<Counter>)>> {
+    read(state, txn, store_id, hook, Some(customer_key)).await
+}
+
+/// The installs, the tenant's account (may plug-ins run?) and, when
+/// `counters` is given, the counters, in one statement: each install is a
+/// row per counter it has, or one row without.
+async fn read(
+    state: &AppState,
+    txn: &TenantTxn,
+    store_id: Uuid,
+    hook: Hook,
+    counters: Option<Option<&str>>,
+) -> ApiResult<Vec<(ActiveInstall, Vec<Counter>)>> {
+    let backend = txn.get_database_backend();
+    let mut values: Vec<sea_orm::Value> = vec![txn.tenant_id().into()];
+    let (counter_columns, counter_join) = match counters {
+        Some(customer_key) => {
+            values.push(counters::INSTALL_SCOPE.into());
+            values.push(customer_key.unwrap_or(counters::INSTALL_SCOPE).into());
+            values.push(format!("{}%", counters::UNLISTED).into());
+            (
+                ", pc.key AS counter_key, pc.scope_key AS counter_scope, pc.used AS counter_used",
+                "LEFT JOIN plugin_counters AS pc ON pc.tenant_id = i.tenant_id AND pc.install_id = i.id \
+                 AND (pc.scope_key = ? OR pc.scope_key = ?) AND pc.key NOT LIKE ?",
+            )
+        }
+        None => ("", ""),
+    };
+    values.extend([txn.tenant_id().into(), store_id.into(), true.into(), false.into()]);
+    let sql = format!(
+        "SELECT i.*, a.*{counter_columns} FROM installs AS i LEFT JOIN ({}) AS a ON 1 = 1 {counter_join} \
+         WHERE i.tenant_id = ? AND i.store_id = ? AND i.enabled = ? AND i.breaker_open = ? \
+         AND i.uninstalled_at IS NULL ORDER BY i.priority, i.id",
+        account::select()
+    );
+    let rows = txn
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            placeholders(backend, &sql),
+            values,
+        ))
         .await?;
-    if rows.is_empty() || !crate::billing::limits::plugins_may_run(txn).await? {
+    let Some(first) = rows.first() else {
+        return Ok(Vec::new());
+    };
+    if !crate::billing::limits::plugins_may_run(account::from_joined_row(first)?.as_ref()) {
         return Ok(Vec::new());
     }
-    remember_labels(state, txn, &rows).await?;
-    let mut active = Vec::with_capacity(rows.len());
-    for row in rows {
+    // Rows of one install are adjacent (ordered by install).
+    let mut found: Vec<(installs::Model, Vec<Counter>)> = Vec::new();
+    for row in &rows {
+        let id: Uuid = row.try_get("", "id")?;
+        if found.last().is_none_or(|(last, _)| last.id != id) {
+            found.push((installs::Model::from_query_result(row, "")?, Vec::new()));
+        }
+        if let (Some(seen), Some((_, list))) = (counters::from_joined_row(row)?, found.last_mut()) {
+            list.push(seen);
+        }
+    }
+    remember_labels(state, txn, found.iter().map(|(row, _)| row)).await?;
+    let mut active = Vec::with_capacity(found.len());
+    for (row, seen) in found {
         // The row is the truth: its breaker is closed, so if this node still
         // holds it open, the merchant re-enabled it through another node.
         if state.breaker.is_open(&row.id) {
@@ -68,7 +132,7 @@ pub async fn installs_for(
             .label(row.version_id)
             .map(|label| label.as_ref().clone())
             .unwrap_or_default();
-        active.push(ActiveInstall {
+        let install = ActiveInstall {
             install_id: row.id,
             plugin_id: row.plugin_id,
             plugin_slug,
@@ -77,18 +141,20 @@ pub async fn installs_for(
             priority: row.priority,
             config: row.config,
             plugin,
-        });
+        };
+        active.push((install, seen));
     }
     Ok(active)
 }
 
 /// Reads the slug and version string of versions this process has not seen
 /// yet (they never change, so each is read once per process).
-async fn remember_labels(state: &AppState, txn: &TenantTxn, rows: &[installs::Model]) -> ApiResult<()> {
-    let missing: Vec<&installs::Model> = rows
-        .iter()
-        .filter(|r| state.modules.label(r.version_id).is_none())
-        .collect();
+async fn remember_labels<'r>(
+    state: &AppState,
+    txn: &TenantTxn,
+    rows: impl Iterator<Item = &'r installs::Model>,
+) -> ApiResult<()> {
+    let missing: Vec<&installs::Model> = rows.filter(|r| state.modules.label(r.version_id).is_none()).collect();
     if missing.is_empty() {
         return Ok(());
     }

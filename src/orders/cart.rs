@@ -5,7 +5,11 @@
 use std::collections::{HashMap, HashSet};
 
 use livemall_abi::{Cart, CartLine};
-use sea_orm::{ColumnTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect, SelectTwo};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect,
+    QueryTrait, SelectTwo,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -13,7 +17,7 @@ use validator::Validate;
 
 use crate::catalog::types::ProductStatus;
 use crate::db::TenantTxn;
-use crate::entities::{product_tags, products, stores, variants};
+use crate::entities::{products, stores, variants};
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::orders::types::{validate_codes, MAX_CODES, MAX_LINES, MAX_QUANTITY};
 
@@ -103,15 +107,50 @@ fn refs(lines: &[LineRequest]) -> ApiResult<Vec<Ref>> {
     }
 }
 
-/// Variants joined to their products.
-fn with_products() -> SelectTwo<variants::Entity, products::Entity> {
+/// Variants joined to their products, each row with its product's tags as
+/// a JSON array (one statement: the tags are a subquery of the row).
+fn with_products(backend: DbBackend) -> SelectTwo<variants::Entity, products::Entity> {
     let product = variants::Entity::belongs_to(products::Entity)
         .from((variants::Column::TenantId, variants::Column::ProductId))
         .to((products::Column::TenantId, products::Column::Id))
         .into();
+    let tags = match backend {
+        DbBackend::Postgres => {
+            "CAST((SELECT json_agg(t.tag) FROM product_tags AS t \
+             WHERE t.tenant_id = \"variants\".\"tenant_id\" AND t.product_id = \"variants\".\"product_id\") AS text)"
+        }
+        _ => {
+            "(SELECT json_group_array(t.tag) FROM product_tags AS t \
+             WHERE t.tenant_id = \"variants\".\"tenant_id\" AND t.product_id = \"variants\".\"product_id\")"
+        }
+    };
     variants::Entity::find()
         .select_also(products::Entity)
         .join(JoinType::InnerJoin, product)
+        .expr_as(Expr::cust(tags), TAGS)
+}
+
+/// The name of the tags column of [`with_products`].
+const TAGS: &str = "tags";
+
+/// A variant, its product and the product's tags (sorted).
+type Hit = (variants::Model, products::Model, Vec<String>);
+
+/// Runs a [`with_products`] query.
+async fn hits_of(txn: &TenantTxn, query: SelectTwo<variants::Entity, products::Entity>) -> ApiResult<Vec<Hit>> {
+    let rows = txn.query_all_raw(query.build(txn.get_database_backend())).await?;
+    let mut hits = Vec::with_capacity(rows.len());
+    for row in rows {
+        let variant = variants::Model::from_query_result(&row, "A_")?;
+        let product = products::Model::from_query_result(&row, "B_")?;
+        let mut tags: Vec<String> = match row.try_get::<Option<String>>("", TAGS)? {
+            Some(json) => serde_json::from_str(&json).map_err(anyhow::Error::from)?,
+            None => Vec::new(),
+        };
+        tags.sort_unstable();
+        hits.push((variant, product, tags));
+    }
+    Ok(hits)
 }
 
 /// Checks the request against the catalogue and builds the cart (no customer yet).
@@ -139,32 +178,31 @@ pub async fn build(txn: &TenantTxn, store: &stores::Model, req: &CartRequest) ->
     // looked up by the primary key alone and the store checked here: with
     // the store in the query too, PostgreSQL's generic plan took the
     // (tenant, store, sku) index and read all of the store's variants.
-    // Each variant comes with its product (one join, not a second query).
+    // Each variant comes with its product and its tags (one statement).
     let mut hits = Vec::with_capacity(refs.len());
+    let backend = txn.get_database_backend();
     if !ids.is_empty() {
-        let by_ids = with_products()
+        let by_ids = with_products(backend)
             .filter(variants::Column::TenantId.eq(txn.tenant_id()))
-            .filter(variants::Column::Id.is_in(ids))
-            .all(&**txn)
-            .await?;
-        hits.extend(by_ids.into_iter().filter(|(v, _)| v.store_id == store.id));
-    }
-    if !skus.is_empty() {
+            .filter(variants::Column::Id.is_in(ids));
         hits.extend(
-            with_products()
-                .filter(variants::Column::TenantId.eq(txn.tenant_id()))
-                .filter(variants::Column::StoreId.eq(store.id))
-                .filter(variants::Column::Sku.is_in(skus))
-                .all(&**txn)
-                .await?,
+            hits_of(txn, by_ids)
+                .await?
+                .into_iter()
+                .filter(|(v, ..)| v.store_id == store.id),
         );
     }
+    if !skus.is_empty() {
+        let by_skus = with_products(backend)
+            .filter(variants::Column::TenantId.eq(txn.tenant_id()))
+            .filter(variants::Column::StoreId.eq(store.id))
+            .filter(variants::Column::Sku.is_in(skus));
+        hits.extend(hits_of(txn, by_skus).await?);
+    }
     let mut found = Vec::with_capacity(hits.len());
-    let mut products: HashMap<Uuid, products::Model> = HashMap::with_capacity(hits.len());
-    for (variant, product) in hits {
-        if let Some(product) = product {
-            products.insert(product.id, product);
-        }
+    let mut products: HashMap<Uuid, (products::Model, Vec<String>)> = HashMap::with_capacity(hits.len());
+    for (variant, product, tags) in hits {
+        products.insert(product.id, (product, tags));
         found.push(variant);
     }
     let by_id: HashMap<Uuid, &variants::Model> = found.iter().map(|v| (v.id, v)).collect();
@@ -198,24 +236,12 @@ pub async fn build(txn: &TenantTxn, store: &stores::Model, req: &CartRequest) ->
             "this variant is already on another line; raise that line's quantity",
         ));
     }
-    let product_ids: Vec<Uuid> = chosen.iter().map(|(v, _)| v.product_id).collect();
-    let mut tags: HashMap<Uuid, Vec<String>> = HashMap::new();
-    for t in product_tags::Entity::find()
-        .filter(product_tags::Column::TenantId.eq(txn.tenant_id()))
-        .filter(product_tags::Column::ProductId.is_in(product_ids))
-        .order_by_asc(product_tags::Column::Tag)
-        .all(&**txn)
-        .await?
-    {
-        tags.entry(t.product_id).or_default().push(t.tag);
-    }
-
     let mut unavailable = FieldErrors::new();
     let mut lines = Vec::with_capacity(chosen.len());
     for (i, ((v, field), line)) in chosen.iter().zip(&req.lines).enumerate() {
         let product = products.get(&v.product_id);
-        let live = product.is_some_and(|p| ProductStatus::parse(&p.status) == ProductStatus::Active);
-        let (Some(product), true, false) = (product, live, v.archived) else {
+        let live = product.is_some_and(|(p, _)| ProductStatus::parse(&p.status) == ProductStatus::Active);
+        let (Some((product, tags)), true, false) = (product, live, v.archived) else {
             unavailable.insert(
                 format!("lines[{i}].{field}"),
                 vec![format!("`{}` is not available", v.sku)],
@@ -230,7 +256,7 @@ pub async fn build(txn: &TenantTxn, store: &stores::Model, req: &CartRequest) ->
             // Validation bounds the quantity to 1..=999.
             quantity: u32::try_from(line.quantity).unwrap_or(0),
             unit_price: v.price,
-            tags: tags.get(&product.id).cloned().unwrap_or_default(),
+            tags: tags.clone(),
         });
     }
     if !unavailable.is_empty() {

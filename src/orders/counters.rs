@@ -22,7 +22,8 @@ use crate::db::TenantTxn;
 use crate::entities::plugin_counters as rows;
 use crate::error::ApiResult;
 
-const INSTALL_SCOPE: &str = "";
+/// The scope key of an install-wide counter.
+pub const INSTALL_SCOPE: &str = "";
 
 /// Keys with this prefix are not listed in a call's input.
 pub const UNLISTED: &str = "#";
@@ -58,17 +59,34 @@ pub async fn visible(
         .all(&**txn)
         .await?
     {
-        out.entry(row.install_id).or_default().push(Counter {
-            scope: if row.scope_key == INSTALL_SCOPE {
-                CounterScope::Install
-            } else {
-                CounterScope::Customer
-            },
-            key: row.key,
-            used: u64::try_from(row.used).unwrap_or(0),
-        });
+        out.entry(row.install_id)
+            .or_default()
+            .push(counter(row.key, &row.scope_key, row.used));
     }
     Ok(out)
+}
+
+/// The counter in a row that has a counter's key, scope key and use count
+/// outer-joined as `counter_key`, `counter_scope` and `counter_used`
+/// (null when the row has none).
+pub fn from_joined_row(row: &sea_orm::QueryResult) -> ApiResult<Option<Counter>> {
+    let Some(key) = row.try_get::<Option<String>>("", "counter_key")? else {
+        return Ok(None);
+    };
+    let scope_key: String = row.try_get("", "counter_scope")?;
+    Ok(Some(counter(key, &scope_key, row.try_get("", "counter_used")?)))
+}
+
+fn counter(key: String, scope_key: &str, used: i64) -> Counter {
+    Counter {
+        scope: if scope_key == INSTALL_SCOPE {
+            CounterScope::Install
+        } else {
+            CounterScope::Customer
+        },
+        key,
+        used: u64::try_from(used).unwrap_or(0),
+    }
 }
 
 /// A plug-in's claim on one of its install's counters.

@@ -6,7 +6,6 @@
 //! checkout goes on without that plug-in, and the failure is recorded on its
 //! install, as successes are, so the circuit breaker can act.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use livemall_abi::{
@@ -18,7 +17,7 @@ use uuid::Uuid;
 use crate::db::{Access, TenantTxn};
 use crate::entities::stores;
 use crate::error::ApiResult;
-use crate::marketplace::pipeline::{installs_for, record_calls, ActiveInstall, CallRecord};
+use crate::marketplace::pipeline::{installs_with_counters, record_calls, ActiveInstall, CallRecord};
 use crate::orders::counters;
 use crate::orders::stacking::{stack, Decision, Stacked};
 use crate::plugin_host::{CallRequest, Limits};
@@ -74,10 +73,8 @@ pub struct PricingRecord<'a> {
 
 /// Reads the installs and their counters; the caller drops `txn` before [`run`].
 pub async fn prepare(state: &AppState, txn: &TenantTxn, store: &stores::Model, cart: Cart) -> ApiResult<Prepared> {
-    let installs = installs_for(state, txn, store.id, Hook::CartPrice).await?;
-    let ids: Vec<Uuid> = installs.iter().map(|i| i.install_id).collect();
     let customer_key = cart.customer.as_ref().map(|c| c.key.as_str());
-    let mut counters: HashMap<Uuid, Vec<Counter>> = counters::visible(txn, &ids, customer_key).await?;
+    let installs = installs_with_counters(state, txn, store.id, Hook::CartPrice, customer_key).await?;
     Ok(Prepared {
         store: StoreInfo {
             id: store.id.to_string(),
@@ -85,13 +82,7 @@ pub async fn prepare(state: &AppState, txn: &TenantTxn, store: &stores::Model, c
             time_zone: store.time_zone.clone(),
         },
         now_ms: chrono::Utc::now().timestamp_millis(),
-        installs: installs
-            .into_iter()
-            .map(|i| {
-                let seen = counters.remove(&i.install_id).unwrap_or_default();
-                (i, seen)
-            })
-            .collect(),
+        installs,
         cart,
     })
 }

@@ -1,14 +1,16 @@
 //! Pricing through real plug-ins: stacking, rejections, and plug-ins that fail.
 
-use livemall::entities::{install_calls, orders};
+use livemall::db::Access;
+use livemall::entities::{install_calls, orders, plugin_counters};
 use livemall::orders::stacking::stack;
 use livemall::plugin_host::{CallRequest, Limits};
-use livemall_abi::{Cart, CartLine, Hook, Input, InstallInfo, ABI_VERSION};
+use livemall_abi::{Cart, CartLine, Counter, CounterScope, Hook, Input, InstallInfo, ABI_VERSION};
 use reqwest::StatusCode;
-use sea_orm::EntityTrait;
+use sea_orm::{EntityTrait, Set};
 use serde_json::{json, Value};
 
 use super::Mall;
+use crate::catalog::product;
 
 fn labels(list: &Value) -> Vec<&str> {
     list.as_array()
@@ -246,4 +248,65 @@ async fn a_price_valid_until_a_later_instant_is_committed_and_the_order_is_place
     assert_eq!(placed.body["total"], 10_600);
     let at: chrono::DateTime<chrono::Utc> = placed.body["created_at"].as_str().unwrap().parse().unwrap();
     assert!(at.timestamp_millis() < until);
+}
+
+#[tokio::test]
+async fn plug_ins_see_each_lines_tags_and_only_their_own_and_this_customers_counters() {
+    let mall = Mall::open(10, 10).await;
+    let mut shirt = product("Shirt", &[("SHIRT", 2500, 5)]);
+    shirt["tags"] = json!(["summer", "linen", "sale"]);
+    let shirt = mall.shop.product(shirt).await;
+    let none = json!({"adjustments": []});
+    let counted = mall.install("config_effects", "counted", none.clone(), 10).await;
+    let plain = mall.install("config_effects", "plain", none, 20).await;
+    let tenant_id = mall.shop.t.tenant_id;
+    let txn = mall.shop.app.db.tenant(tenant_id, Access::Write).await.unwrap();
+    let rows = [
+        ("uses", "", 3),
+        ("per_customer", "guest@example.com", 1),
+        ("per_customer", "someone@example.com", 2),
+        ("#code:ONE", "", 1),
+    ]
+    .map(|(key, scope_key, used)| plugin_counters::ActiveModel {
+        tenant_id: Set(tenant_id),
+        install_id: Set(counted),
+        key: Set(key.into()),
+        scope_key: Set(scope_key.into()),
+        used: Set(used),
+        updated_at: Set(chrono::Utc::now()),
+    });
+    plugin_counters::Entity::insert_many(rows).exec(&*txn).await.unwrap();
+    txn.commit().await.unwrap();
+
+    let body = json!({
+        "email": "Guest@Example.com",
+        "lines": [{"variant_id": shirt["variants"][0]["id"], "quantity": 1}, {"variant_id": mall.lamp, "quantity": 1}]
+    });
+    let placed = mall.checkout("seen", body).await;
+    assert_eq!(placed.status, StatusCode::CREATED, "{}", placed.body);
+
+    let txn = mall.read().await;
+    let record = orders::Entity::find().one(&*txn).await.unwrap().unwrap().pricing;
+    let cart: Cart = serde_json::from_value(record["cart"].clone()).unwrap();
+    assert_eq!(cart.lines[0].tags, ["linen", "sale", "summer"], "sorted");
+    assert!(cart.lines[1].tags.is_empty());
+    let installs = record["installs"].as_array().unwrap();
+    let ids: Vec<&str> = installs.iter().map(|i| i["install_id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [counted.to_string(), plain.to_string()], "pipeline order");
+    let mut seen: Vec<Counter> = serde_json::from_value(installs[0]["counters"].clone()).unwrap();
+    seen.sort_by(|a, b| a.key.cmp(&b.key));
+    let counter = |key: &str, scope, used| Counter {
+        key: key.into(),
+        scope,
+        used,
+    };
+    assert_eq!(
+        seen,
+        [
+            counter("per_customer", CounterScope::Customer, 1),
+            counter("uses", CounterScope::Install, 3)
+        ],
+        "not another customer's, not an unlisted key"
+    );
+    assert_eq!(installs[1]["counters"], json!([]));
 }
