@@ -11,7 +11,7 @@ use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
     ConnAcquireErr, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+    DbErr, QueryResult, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 use tokio::sync::{Mutex, OwnedMutexGuard};
 use uuid::Uuid;
@@ -193,6 +193,44 @@ impl Db {
             notifier: self.notifier.clone(),
             _turn: turn,
         })
+    }
+
+    /// A read transaction confined to the tenant its first statement finds:
+    /// `lookup` (a platform-wide query, at most one row) names the tenant in
+    /// its column `tenant_column`. On PostgreSQL the same statement sets the
+    /// role and that tenant for the rest of the transaction, so finding a
+    /// storefront and walling off its tenant is one round trip. `None` when
+    /// `lookup` finds nothing.
+    pub async fn tenant_found_by(
+        &self,
+        lookup: Statement,
+        tenant_column: &str,
+    ) -> Result<Option<(TenantTxn, QueryResult)>, DbErr> {
+        let txn = self.begin(Access::Read).await?;
+        let statement = match self.backend() {
+            DbBackend::Postgres => Statement {
+                sql: format!(
+                    "SELECT found.*, set_config('role', '{APP_ROLE}', true) AS set_role, \
+                     set_config('app.tenant_id', CAST(found.\"{tenant_column}\" AS text), true) AS set_tenant \
+                     FROM ({}) AS found",
+                    lookup.sql
+                ),
+                ..lookup
+            },
+            _ => lookup,
+        };
+        let Some(row) = txn.query_one_raw(statement).await? else {
+            return Ok(None);
+        };
+        let tenant_id: Uuid = row.try_get("", tenant_column)?;
+        let txn = TenantTxn {
+            txn,
+            tenant_id,
+            notes: std::sync::Mutex::new(Vec::new()),
+            notifier: self.notifier.clone(),
+            _turn: None,
+        };
+        Ok(Some((txn, row)))
     }
 
     /// A platform-wide transaction, for the few operations that happen before

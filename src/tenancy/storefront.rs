@@ -2,14 +2,12 @@
 
 use actix_web::{get, web, HttpResponse};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect, QueryTrait,
-};
+use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect, QueryTrait};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::db::{Access, TenantTxn};
+use crate::db::TenantTxn;
 use crate::entities::{customers, idempotency_keys, stores, tenants};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -64,8 +62,8 @@ pub async fn open_for(
     store_slug: &str,
     asks: &Asks<'_>,
 ) -> ApiResult<(Storefront, Found)> {
-    // The store and its tenant in one statement, outside any transaction:
-    // one round trip instead of a platform transaction and a query.
+    // The store and its tenant in one statement, the first of the read
+    // transaction, which from there on is confined to that tenant.
     let owner = stores::Entity::belongs_to(tenants::Entity)
         .from(stores::Column::TenantId)
         .to(tenants::Column::Id)
@@ -108,10 +106,9 @@ pub async fn open_for(
             query = query.expr_as(Expr::SubQuery(None, Box::new(of_customer.into())), alias);
         }
     }
-    let row = state
+    let (txn, row) = state
         .db
-        .connection()
-        .query_one_raw(query.build(state.db.backend()))
+        .tenant_found_by(query.build(state.db.backend()), STORE_TENANT)
         .await?
         .ok_or(ApiError::NotFound)?;
     let shop = stores::Model::from_query_result(&row, "A_")?;
@@ -131,8 +128,6 @@ pub async fn open_for(
             found.customer = Some((id, row.try_get("", CUSTOMER_COLUMNS[1].1)?));
         }
     }
-    // From here on the tenant is known, so the usual tenant wall applies.
-    let txn = state.db.tenant(tenant.id, Access::Read).await?;
     let storefront = Storefront {
         tenant,
         store: shop,
@@ -152,6 +147,9 @@ const KEY_COLUMNS: [(idempotency_keys::Column, &str); 3] = [
     (idempotency_keys::Column::StatusCode, "key_status_code"),
     (idempotency_keys::Column::ResponseBody, "key_response_body"),
 ];
+
+/// The store's tenant id in the row (`stores` is the first entity of the select).
+const STORE_TENANT: &str = "A_tenant_id";
 
 /// The customer's columns read with the storefront, and their names in the row.
 const CUSTOMER_COLUMNS: [(customers::Column, &str); 2] = [

@@ -209,3 +209,34 @@ async fn order_tables_see_no_rows_without_the_tenant_setting() {
     ];
     assert_confined(&mall.shop.app, mall.shop.t.tenant_id, &tables).await;
 }
+
+#[tokio::test]
+async fn the_storefront_transaction_is_confined_to_the_tenant_its_first_statement_found() {
+    let app = spawn_app().await;
+    if app.engine != Engine::Postgres {
+        return; // SQLite has no row-level security.
+    }
+    let a = app.signup("ann@example.com", "Ann").await;
+    let b = app.signup("bob@example.com", "Bob").await;
+    app.create_store(&a.token, "A", "a").await;
+    app.create_store(&b.token, "B", "b").await;
+
+    let found = livemall::tenancy::storefront::open(&app.state, &b.tenant_slug, "b")
+        .await
+        .unwrap();
+    assert_eq!(found.txn.tenant_id(), b.tenant_id);
+    assert_eq!(rows_in(&*found.txn, "stores").await, 1, "only the found tenant's store");
+    let role = found
+        .txn
+        .query_one_raw(Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT current_user::text AS role",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(role.try_get::<String>("", "role").unwrap(), livemall::db::APP_ROLE);
+
+    let missing = livemall::tenancy::storefront::open(&app.state, &a.tenant_slug, "b").await;
+    assert!(missing.is_err(), "A has no store `b`");
+}
