@@ -5,9 +5,11 @@
 //! markdown table with an oversell check after every cell.
 //!
 //! `nice cargo bench --bench checkout_load` (SQLite), or with
-//! `LOAD_ENGINE=postgres` (a fresh database on postgres://postgres@127.0.0.1:5432,
-//! dropped at the end). `LOAD_PLUGINS=0..3` (default 3), `LOAD_SECONDS`
-//! per cell (default 10), `LOAD_SHOPPERS` (default 8,32,64),
+//! `LOAD_ENGINE=postgres` (a fresh database on the local server, dropped at
+//! the end; the application connects over TCP to 127.0.0.1:5432 without
+//! TLS, or with `LOAD_PG_CONNECT=tls` with it, `socket` through the
+//! server's Unix socket in /var/run/postgresql). `LOAD_PLUGINS=0..3` (default 3),
+//! `LOAD_SECONDS` per cell (default 10), `LOAD_SHOPPERS` (default 8,32,64),
 //! `LOAD_BASELINE=0` skips the baseline, `LOAD_POOL` sets the database pool size.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -42,8 +44,27 @@ impl std::fmt::Display for Plugins {
     }
 }
 
+/// How the application reaches PostgreSQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PgConnect {
+    Socket,
+    Tcp,
+    Tls,
+}
+
+impl PgConnect {
+    fn name(self) -> &'static str {
+        match self {
+            PgConnect::Socket => "socket",
+            PgConnect::Tcp => "tcp",
+            PgConnect::Tls => "tls",
+        }
+    }
+}
+
 pub struct Config {
     pub postgres: bool,
+    pub pg_connect: PgConnect,
     pub plugins: Plugins,
     pub seconds: u64,
     pub shoppers: Vec<usize>,
@@ -60,6 +81,12 @@ impl Config {
     fn from_env() -> anyhow::Result<Config> {
         Ok(Config {
             postgres: matches!(env_or("LOAD_ENGINE", "sqlite").as_str(), "postgres" | "pg"),
+            pg_connect: match env_or("LOAD_PG_CONNECT", "tcp").as_str() {
+                "socket" => PgConnect::Socket,
+                "tcp" => PgConnect::Tcp,
+                "tls" => PgConnect::Tls,
+                other => anyhow::bail!("LOAD_PG_CONNECT is socket, tcp or tls, not {other}"),
+            },
             plugins: match env_or("LOAD_PLUGINS", "3").as_str() {
                 "bundled" => Plugins::Bundled,
                 n => Plugins::Examples(n.parse::<usize>()?.min(3)),
@@ -145,9 +172,12 @@ async fn main() -> anyhow::Result<()> {
     }
 
     println!();
-    let pool = config.pool.map(|p| format!(" LOAD_POOL={p}")).unwrap_or_default();
+    let mut knobs = config.pool.map(|p| format!(" LOAD_POOL={p}")).unwrap_or_default();
+    if config.postgres && config.pg_connect != PgConnect::Tcp {
+        knobs.push_str(&format!(" LOAD_PG_CONNECT={}", config.pg_connect.name()));
+    }
     println!(
-        "`LOAD_ENGINE={} LOAD_PLUGINS={} LOAD_SECONDS={}{pool} nice cargo bench --bench checkout_load`",
+        "`LOAD_ENGINE={} LOAD_PLUGINS={} LOAD_SECONDS={}{knobs} nice cargo bench --bench checkout_load`",
         if config.postgres { "postgres" } else { "sqlite" },
         config.plugins,
         config.seconds

@@ -14,7 +14,7 @@ use sea_orm::{ConnectionTrait, Database};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::{Config, Plugins};
+use crate::{Config, PgConnect, Plugins};
 
 const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 /// Far more than any run sells, and below the catalogue's 10^9 limit.
@@ -51,12 +51,22 @@ pub struct Mall {
     _dir: tempfile::TempDir,
 }
 
-async fn create_pg_database() -> anyhow::Result<(String, String)> {
+/// The application's URL for database `name`: through the server's Unix
+/// socket, or over TCP on the loopback without or with TLS.
+fn pg_url(connect: PgConnect, name: &str) -> String {
+    match connect {
+        PgConnect::Socket => format!("postgres://postgres@localhost/{name}?host=/var/run/postgresql"),
+        PgConnect::Tcp => format!("postgres://postgres@127.0.0.1:5432/{name}?sslmode=disable"),
+        PgConnect::Tls => format!("postgres://postgres@127.0.0.1:5432/{name}?sslmode=require"),
+    }
+}
+
+async fn create_pg_database(connect: PgConnect) -> anyhow::Result<(String, String)> {
     let name = format!("livemall_load_{}", std::process::id());
     let admin = Database::connect(PG_ADMIN).await.context("connecting to PostgreSQL")?;
     admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await?;
     admin.close().await?;
-    Ok((name.clone(), format!("postgres://postgres@127.0.0.1:5432/{name}")))
+    Ok((name.clone(), pg_url(connect, &name)))
 }
 
 pub async fn drop_pg_database(name: &str) -> anyhow::Result<()> {
@@ -84,7 +94,7 @@ impl Mall {
         }
         let mut pg_database = None;
         if config.postgres {
-            let (name, url) = create_pg_database().await?;
+            let (name, url) = create_pg_database(config.pg_connect).await?;
             settings.database.url = url;
             pg_database = Some(name);
         }
