@@ -24,3 +24,9 @@ pub mod startup;
 pub mod state;
 pub mod telemetry;
 pub mod tenancy;
+
+/// The server's allocator. Requests allocate and free many small buffers
+/// (JSON, SQL text, rows) on several threads; see "Another allocator" under
+/// Benchmarks in the README for what it changed.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
