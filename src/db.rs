@@ -1,5 +1,6 @@
 //! Connecting, migrating, and the two kinds of transaction: tenant-confined
-//! (the normal case) and platform-wide (sign-up, login, storefront lookup).
+//! (the normal case; a storefront's read transaction finds its tenant with
+//! its first statement) and platform-wide (sign-up, login).
 
 pub mod batch;
 
@@ -234,7 +235,7 @@ impl Db {
     }
 
     /// A platform-wide transaction, for the few operations that happen before
-    /// a tenant is known: sign-up, login, token refresh, storefront lookup.
+    /// a tenant is known: sign-up, login, token refresh.
     pub async fn platform(&self, access: Access) -> Result<DatabaseTransaction, DbErr> {
         // On SQLite a writing one waits for the writer's connection.
         self.begin(access).await
