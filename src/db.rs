@@ -268,6 +268,12 @@ fn options(url: &str, max_connections: u32) -> ConnectOptions {
         .max_connections(max_connections)
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(10))
+        // A connection used within the last half minute is handed out as
+        // is. By default each checkout from the pool first pings the
+        // server, a round trip before every transaction (on SQLite, while
+        // the writer's turn is held); a connection that did break fails
+        // its first statement instead, with the error the request returns.
+        .test_before_acquire_if_idle_for(Duration::from_secs(30))
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|o| {
             o.journal_mode(sqlx_sqlite_journal())

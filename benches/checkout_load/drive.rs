@@ -259,6 +259,7 @@ pub async fn baseline(mall: &Arc<Mall>, shoppers: usize, target: Target, time: D
             let email = format!("shopper{shopper}@example.com");
             let key = IdempotencyKey(Some(Uuid::new_v4().to_string()));
             let placing = Placing {
+                txn: None,
                 tenant_id: mall.tenant_id,
                 store: &mall.store,
                 shopper: Shopper {

@@ -33,6 +33,11 @@ mod sqlite;
 
 /// A priced cart about to become an order.
 pub struct Placing<'a> {
+    /// PostgreSQL: the storefront's transaction, confined to the tenant,
+    /// in which the cart was read; the order is placed in it. `None` opens
+    /// one (and on SQLite, where writes have a connection of their own,
+    /// it is always `None`).
+    pub txn: Option<TenantTxn>,
     pub tenant_id: Uuid,
     pub store: &'a stores::Model,
     pub shopper: Shopper,

@@ -1,9 +1,11 @@
 //! The shopper's side, without signing in: price a cart, place an order.
 
 use actix_web::{post, web, HttpResponse};
+use sea_orm::DbBackend;
 use uuid::Uuid;
 
 use crate::auth::normalize_email;
+use crate::db::TenantTxn;
 use crate::entities::stores;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::Valid;
@@ -22,6 +24,8 @@ struct Quote {
     store: stores::Model,
     shopper: Option<Shopper>,
     priced: Priced,
+    /// The transaction the cart was read in, kept for a checkout on PostgreSQL.
+    txn: Option<TenantTxn>,
 }
 
 /// Builds the cart from the catalogue and runs the plug-ins. `replay_of`
@@ -54,14 +58,16 @@ async fn quote(
     cart.customer = shopper.as_ref().map(Shopper::to_abi);
     cart.checkout = checkout;
     let prepared = pricing::prepare(state, &txn, &store, cart).await?;
-    // No connection is held while plug-ins run.
-    drop(txn);
+    // A checkout on PostgreSQL goes on in this transaction (see
+    // `checkout::postgres`); otherwise no connection is held while plug-ins run.
+    let txn = (checkout && state.db.backend() == DbBackend::Postgres).then_some(txn);
     let priced = pricing::run(state, tenant.id, prepared).await?;
     Ok(Ok(Quote {
         tenant_id: tenant.id,
         store,
         shopper,
         priced,
+        txn,
     }))
 }
 
@@ -132,6 +138,7 @@ pub async fn place(
         let placed = checkout::place(
             &state,
             Placing {
+                txn: quote.txn,
                 tenant_id: quote.tenant_id,
                 store: &quote.store,
                 shopper,

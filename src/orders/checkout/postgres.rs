@@ -1,22 +1,28 @@
-//! Placing an order on PostgreSQL in five round trips. Checkouts run side by
-//! side here, and what they all need (a hot variant's stock, a coupon's
+//! Placing an order on PostgreSQL in three round trips. Checkouts run side
+//! by side here, and what they all need (a hot variant's stock, a coupon's
 //! counter, the tenant's usage count, the store's order number) is locked
 //! from the statement that changes it until commit; so those rows are
 //! changed by one statement, the last before the commit:
 //!
-//! 1. `BEGIN`.
-//! 2. The tenant's settings ([`crate::db::Db::tenant`]).
-//! 3. One statement claims the idempotency key (a request with the same key
+//! 1. The transaction is the storefront's, in which the cart was read and
+//!    which its first statement confined to the tenant
+//!    ([`crate::db::Db::tenant_found_by`]); without one, `BEGIN` and the
+//!    tenant's settings ([`crate::db::Db::tenant`]), two round trips more.
+//!    It has only read so far, so while the plug-ins price the cart it
+//!    holds no lock, only its connection (each call has a 50 ms deadline);
+//!    continuing it saves a checkout from the pool, `BEGIN`, the settings
+//!    and the read's `ROLLBACK`.
+//! 2. One statement claims the idempotency key (a request with the same key
 //!    waits there until this one commits, then replays its answer), writes
 //!    what no other checkout touches (the order's lines, adjustments and
 //!    claims, the outbox event) and reads the tenant's account.
-//! 4. One statement takes, in lock order, each line's stock, each plug-in
+//! 3. One statement takes, in lock order, each line's stock, each plug-in
 //!    counter, one more order of the plan's month and the store's next
 //!    number; writes the order with that number, its usage record and the
 //!    key's answer; and answers which of them took what they asked for
 //!    (see [`Chain`]). One that did not refuses the order, and the
 //!    rollback undoes everything.
-//! 5. `COMMIT`.
+//! 4. `COMMIT`.
 
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
@@ -40,16 +46,19 @@ use crate::orders::counters;
 use crate::orders::record::{self, NewOrder};
 use crate::state::AppState;
 
-/// The answer of statement 3: whether the key was free, and the account.
+/// The answer of statement 2: whether the key was free, and the account.
 const ACCOUNT: i64 = 1;
 
 /// The order's number while its JSON is written, before the database takes
 /// the real one; a value no store reaches.
 const STAND_IN: i64 = 7_340_217_965_318_205_913;
 
-pub(super) async fn place(state: &AppState, p: Placing<'_>) -> ApiResult<HttpResponse> {
+pub(super) async fn place(state: &AppState, mut p: Placing<'_>) -> ApiResult<HttpResponse> {
     let tenant_id = p.tenant_id;
-    let txn = state.db.tenant(tenant_id, Access::Write).await?;
+    let txn = match p.txn.take() {
+        Some(txn) => txn,
+        None => state.db.tenant(tenant_id, Access::Write).await?,
+    };
     let built = refuse_rejected(&p.priced).and_then(|()| {
         let mut built = record::build(
             tenant_id,
@@ -77,7 +86,7 @@ pub(super) async fn place(state: &AppState, p: Placing<'_>) -> ApiResult<HttpRes
     let json = serde_json::to_string(&loaded.view()).map_err(anyhow::Error::from)?;
     let parts = split_at_number(&json);
 
-    // 3. The key, what only this order writes, the account.
+    // 2. The key, what only this order writes, the account.
     let mut own = Chain::new();
     let (key_free, claimed) = match &p.key.0 {
         Some(key) => {
@@ -113,7 +122,7 @@ pub(super) async fn place(state: &AppState, p: Placing<'_>) -> ApiResult<HttpRes
         account.may_spend()?;
     }
 
-    // 4. What other checkouts need too, in lock order.
+    // 3. What other checkouts need too, in lock order.
     let mut shared = Chain::new();
     for (i, (variant_id, line)) in lines.iter().enumerate() {
         let mut update = stock::delta_update(tenant_id, *variant_id, -i64::from(line.quantity)).into_query();

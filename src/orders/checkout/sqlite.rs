@@ -67,6 +67,8 @@ enum Outcome {
 }
 
 pub(super) async fn place(state: &AppState, p: Placing<'_>) -> ApiResult<HttpResponse> {
+    // Only a reader's: the order is written on the writer's connection.
+    drop(p.txn);
     let fingerprint = p.fingerprint.clone();
     let owned = Owned {
         tenant_id: p.tenant_id,
