@@ -1,6 +1,6 @@
 //! Connecting, migrating, and the two kinds of transaction: tenant-confined
-//! (the normal case; a storefront's read transaction finds its tenant with
-//! its first statement) and platform-wide (sign-up, login).
+//! (the normal case; a storefront's transaction finds its tenant with its
+//! first statement) and platform-wide (sign-up, login).
 
 pub mod batch;
 
@@ -196,12 +196,13 @@ impl Db {
         })
     }
 
-    /// A read transaction confined to the tenant its first statement finds:
+    /// A transaction confined to the tenant its first statement finds:
     /// `lookup` (a platform-wide query, at most one row) names the tenant in
     /// its column `tenant_column`. On PostgreSQL the same statement sets the
     /// role and that tenant for the rest of the transaction, so finding a
-    /// storefront and walling off its tenant is one round trip. `None` when
-    /// `lookup` finds nothing.
+    /// storefront and walling off its tenant is one round trip; a checkout
+    /// goes on to write in it. On SQLite it is a reader's and only reads.
+    /// `None` when `lookup` finds nothing.
     pub async fn tenant_found_by(
         &self,
         lookup: Statement,

@@ -13,8 +13,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::tenancy::stores::StoreStatus;
 
-/// An active store of an active tenant, found by slugs, with a read
-/// transaction confined to that tenant for everything the shopper asks next.
+/// An active store of an active tenant, found by slugs, with a transaction
+/// confined to that tenant for everything the shopper asks next (reads; on
+/// PostgreSQL a checkout also places its order in it).
 pub struct Storefront {
     pub tenant: tenants::Model,
     pub store: stores::Model,
