@@ -270,10 +270,11 @@ fn options(url: &str, max_connections: u32) -> ConnectOptions {
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(10))
         // A connection used within the last half minute is handed out as
-        // is. By default each checkout from the pool first pings the
-        // server, a round trip before every transaction (on SQLite, while
-        // the writer's turn is held); a connection that did break fails
-        // its first statement instead, with the error the request returns.
+        // is. By default the pool pings the server each time it hands one
+        // out, a round trip before every transaction (on SQLite, while the
+        // writer's turn is held). A connection that broke meanwhile fails
+        // its first statement instead, that request answers with the
+        // error, and the pool closes it.
         .test_before_acquire_if_idle_for(Duration::from_secs(30))
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|o| {
