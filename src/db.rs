@@ -187,13 +187,17 @@ impl Db {
             ))
             .await?;
         }
-        Ok(TenantTxn {
+        Ok(self.confined(txn, tenant_id, turn))
+    }
+
+    fn confined(&self, txn: DatabaseTransaction, tenant_id: Uuid, turn: Option<OwnedMutexGuard<()>>) -> TenantTxn {
+        TenantTxn {
             txn,
             tenant_id,
             notes: std::sync::Mutex::new(Vec::new()),
             notifier: self.notifier.clone(),
             _turn: turn,
-        })
+        }
     }
 
     /// A transaction confined to the tenant its first statement finds:
@@ -225,14 +229,7 @@ impl Db {
             return Ok(None);
         };
         let tenant_id: Uuid = row.try_get("", tenant_column)?;
-        let txn = TenantTxn {
-            txn,
-            tenant_id,
-            notes: std::sync::Mutex::new(Vec::new()),
-            notifier: self.notifier.clone(),
-            _turn: None,
-        };
-        Ok(Some((txn, row)))
+        Ok(Some((self.confined(txn, tenant_id, None), row)))
     }
 
     /// A platform-wide transaction, for the few operations that happen before

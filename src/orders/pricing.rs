@@ -71,7 +71,8 @@ pub struct PricingRecord<'a> {
     pub installs: &'a [InstallRun],
 }
 
-/// Reads the installs and their counters; the caller drops `txn` before [`run`].
+/// Reads the installs and their counters. `txn` takes no lock here; a
+/// checkout on PostgreSQL keeps it through [`run`] to place its order in it.
 pub async fn prepare(state: &AppState, txn: &TenantTxn, store: &stores::Model, cart: Cart) -> ApiResult<Prepared> {
     let customer_key = cart.customer.as_ref().map(|c| c.key.as_str());
     let installs = installs_with_counters(state, txn, store.id, Hook::CartPrice, customer_key).await?;
@@ -104,7 +105,7 @@ fn envelope(prepared: &Prepared, install: &ActiveInstall, counters: &[Counter]) 
     Ok(serde_json::to_vec(&input).map_err(anyhow::Error::from)?)
 }
 
-/// Calls every install (concurrently; no transaction is held), records each
+/// Calls every install (concurrently; no lock is held), records each
 /// call on its install, and stacks the adjustments.
 pub async fn run(state: &AppState, tenant_id: Uuid, prepared: Prepared) -> ApiResult<Priced> {
     let lines = prepared.cart.lines.len();
