@@ -11,7 +11,7 @@ use actix_web::ResponseError;
 use livemall::db::Access;
 use livemall::http::idempotency::IdempotencyKey;
 use livemall::orders::cart::{self, CartRequest};
-use livemall::orders::checkout::{self, Placing};
+use livemall::orders::checkout::{self, Handover, Placing};
 use livemall::orders::customers::Shopper;
 use livemall::orders::pricing::{self, Priced};
 use serde_json::json;
@@ -259,7 +259,7 @@ pub async fn baseline(mall: &Arc<Mall>, shoppers: usize, target: Target, time: D
             let email = format!("shopper{shopper}@example.com");
             let key = IdempotencyKey(Some(Uuid::new_v4().to_string()));
             let placing = Placing {
-                txn: None,
+                handover: Handover::Nothing,
                 tenant_id: mall.tenant_id,
                 store: &mall.store,
                 shopper: Shopper {

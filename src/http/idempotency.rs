@@ -9,12 +9,12 @@ use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use chrono::Utc;
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{ColumnTrait, DbBackend, EntityTrait, QueryFilter, QueryTrait, Set};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::db::batch::Chain;
+use crate::db::batch::{Batch, Chain};
 use crate::db::TenantTxn;
 use crate::entities::idempotency_keys;
 use crate::error::{ApiError, ApiResult};
@@ -120,17 +120,42 @@ pub fn answer_again(existing: idempotency_keys::Model, fingerprint: &str) -> Api
     replay(existing, fingerprint)?.ok_or_else(in_progress)
 }
 
-/// SQLite: the key's row with its answer, written in the same statements
-/// as the work; the writer's lock, taken before the key was looked up,
-/// keeps a request with the same key waiting until this one commits.
-pub fn answered(
+/// SQLite: the key's row with its answer into `batch`, the answer's body
+/// computed by `body` from what the batch wrote before it. A plain insert:
+/// a key already used stops the batch with a unique-key error. The writer's
+/// lock, held from before the batch to the commit, keeps a request with the
+/// same key from taking it in between.
+pub fn answered_in(
+    batch: &mut Batch,
     tenant_id: uuid::Uuid,
     key: &str,
     fingerprint: String,
     status: StatusCode,
-    json: String,
-) -> idempotency_keys::ActiveModel {
-    key_row(tenant_id, key, fingerprint, i32::from(status.as_u16()), json)
+    body: Expr,
+) -> ApiResult<()> {
+    use idempotency_keys::Column;
+    let insert = Query::insert()
+        .into_table(idempotency_keys::Entity)
+        .columns([
+            Column::TenantId,
+            Column::Key,
+            Column::RequestHash,
+            Column::StatusCode,
+            Column::ResponseBody,
+            Column::CreatedAt,
+        ])
+        .values([
+            Expr::val(tenant_id),
+            Expr::val(key),
+            Expr::val(fingerprint),
+            Expr::val(i32::from(status.as_u16())),
+            body,
+            Expr::val(Utc::now()),
+        ])
+        .map_err(|e| ApiError::Internal(e.into()))?
+        .to_owned();
+    batch.push(&insert);
+    Ok(())
 }
 
 fn key_row(

@@ -7,14 +7,14 @@
 //! concurrent checkouts on PostgreSQL queue behind each other instead of
 //! deadlocking, all of them in the last statement before the commit (see
 //! the `postgres` module). On SQLite, one writer at a time, the same
-//! statements go in four round trips (see the `sqlite` module).
+//! statements go in one batch in the writer's turn (see the `sqlite` module).
 
 use actix_web::HttpResponse;
 use livemall_abi::{CartLine, Claim};
 use sea_orm::{DbBackend, EntityTrait};
 use uuid::Uuid;
 
-use crate::billing::account::Account;
+use crate::billing::account::{self, Account};
 use crate::billing::limits::{self, Limit};
 use crate::db::batch::Steps;
 use crate::db::TenantTxn;
@@ -31,13 +31,32 @@ use crate::state::AppState;
 mod postgres;
 mod sqlite;
 
+/// What the storefront's transaction, in which the cart was read, leaves
+/// to the checkout.
+pub enum Handover {
+    /// PostgreSQL: the transaction itself, confined to the tenant; the
+    /// order is placed in it (see the `postgres` module).
+    Txn(TenantTxn),
+    /// SQLite: the tenant's account, read in it, so that the writer's turn
+    /// only writes (see the `sqlite` module); `None` for a tenant that
+    /// never subscribed.
+    Account(Option<Account>),
+    /// Nothing: the checkout opens what it needs.
+    Nothing,
+}
+
+/// The storefront's transaction handed over to a checkout. On SQLite, a
+/// reader's, it ends here, so no connection is held while plug-ins run.
+pub async fn hand_over(state: &AppState, txn: TenantTxn) -> ApiResult<Handover> {
+    match state.db.backend() {
+        DbBackend::Sqlite => Ok(Handover::Account(account::load(&txn).await?)),
+        _ => Ok(Handover::Txn(txn)),
+    }
+}
+
 /// A priced cart about to become an order.
 pub struct Placing<'a> {
-    /// PostgreSQL: the storefront's transaction, confined to the tenant,
-    /// in which the cart was read; the order is placed in it. `None` opens
-    /// one (and on SQLite, where writes have a connection of their own,
-    /// it is always `None`).
-    pub txn: Option<TenantTxn>,
+    pub handover: Handover,
     pub tenant_id: Uuid,
     pub store: &'a stores::Model,
     pub shopper: Shopper,
@@ -180,10 +199,59 @@ fn step(base: i64, index: usize) -> i64 {
     base + i64::try_from(index).unwrap_or(i64::MAX - base)
 }
 
+/// The order's number while its JSON is written, before the database takes
+/// the real one; a value no store reaches.
+const STAND_IN: i64 = 7_340_217_965_318_205_913;
+
+/// The order's JSON before and after its number (the stand-in), so the
+/// database can put the number it takes in between. `None` unless the
+/// stand-in is the value of exactly one `"number"` key (a quote inside a
+/// string is escaped, so text such as a product's title cannot match).
+fn split_at_number(json: &str) -> Option<(String, String)> {
+    const KEY: &str = "\"number\":";
+    let stand_in = format!("{KEY}{STAND_IN}");
+    let mut found = json.match_indices(&stand_in);
+    let (at, _) = found.next()?;
+    if found.next().is_some() {
+        return None;
+    }
+    Some((
+        json[..at + KEY.len()].to_string(),
+        json[at + stand_in.len()..].to_string(),
+    ))
+}
+
 /// Commits the order, or nothing at all.
 pub async fn place(state: &AppState, p: Placing<'_>) -> ApiResult<HttpResponse> {
     match state.db.backend() {
         DbBackend::Sqlite => sqlite::place(state, p).await,
         _ => postgres::place(state, p).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{split_at_number, STAND_IN};
+
+    #[test]
+    fn the_json_is_split_at_the_one_stand_in_number() {
+        let json = format!(r#"{{"id":"a","number":{STAND_IN},"note":"x"}}"#);
+        let (prefix, suffix) = split_at_number(&json).expect("one stand-in");
+        assert_eq!(format!("{prefix}12{suffix}"), r#"{"id":"a","number":12,"note":"x"}"#);
+    }
+
+    #[test]
+    fn the_stand_in_in_text_is_not_the_number() {
+        let json = format!(r#"{{"number":{STAND_IN},"note":"\"number\":{STAND_IN} {STAND_IN}"}}"#);
+        let (prefix, suffix) = split_at_number(&json).expect("one number key");
+        assert_eq!(prefix, r#"{"number":"#);
+        assert!(suffix.starts_with(r#","note":"#));
+    }
+
+    #[test]
+    fn a_json_with_the_number_key_twice_or_never_is_not_split() {
+        let json = format!(r#"{{"number":{STAND_IN},"line":{{"number":{STAND_IN}}}}}"#);
+        assert_eq!(split_at_number(&json), None);
+        assert_eq!(split_at_number(r#"{"number":1}"#), None);
     }
 }

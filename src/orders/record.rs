@@ -37,7 +37,7 @@ fn position(i: usize) -> i32 {
 
 /// An order with its lines and adjustments, built before anything is
 /// written; its time is set by [`Built::place_at`], its number taken by
-/// [`insert`] (or, on SQLite, by the caller of [`insert_in`]).
+/// [`numbered_chained`] or [`numbered_in`].
 pub struct Built {
     pub loaded: Loaded,
 }
@@ -106,7 +106,7 @@ pub fn build(tenant_id: Uuid, new: NewOrder<'_>) -> ApiResult<Built> {
         tenant_id,
         id,
         store_id: new.store.id,
-        // Taken by `insert`.
+        // Taken in the database, by `numbered_chained` or `numbered_in`.
         number: 0,
         status: OrderStatus::PendingPayment.as_str().into(),
         currency: priced.cart.currency.clone(),
@@ -144,35 +144,43 @@ pub fn children_chained(chain: &mut Chain, loaded: &Loaded, taken: Vec<Taken>) {
     }
 }
 
-/// PostgreSQL: takes the store's next number (creating its counter with
-/// the first order) and writes the order with it, into `chain`. Answers the
-/// part that returns the order's number; it returns none when `until` is
-/// given and the database's clock has reached it (the order waited past a
-/// price that held only until then). The number's row stays locked until
-/// commit, so this goes last.
+/// The statement that takes the store's next number, creating its counter
+/// with the first order (`?` placeholders: tenant, store), without its
+/// `RETURNING`. The counter's row stays locked until commit.
+const NEXT_NUMBER: &str = "INSERT INTO order_numbers (tenant_id, store_id, last) VALUES (?, ?, 1) \
+     ON CONFLICT (tenant_id, store_id) DO UPDATE SET last = order_numbers.last + 1";
+
+/// The order row's values in column order, with `number` for its number.
+fn values_numbered(order: &orders::Model, number: Expr) -> ApiResult<Vec<Expr>> {
+    let row = order.clone().into_active_model();
+    orders::Column::iter()
+        .map(|column| match column {
+            orders::Column::Number => Ok(number.clone()),
+            _ => row
+                .get(column)
+                .into_value()
+                .map(Expr::val)
+                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("order column {column:?} not set"))),
+        })
+        .collect()
+}
+
+/// PostgreSQL: takes the store's next number and writes the order with it,
+/// into `chain`. Answers the part that returns the order's number; it
+/// returns none when `until` is given and the database's clock has reached
+/// it (the order waited past a price that held only until then). The
+/// number's row stays locked until commit, so this goes last.
 pub fn numbered_chained(
     chain: &mut Chain,
     order: &orders::Model,
     until: Option<chrono::DateTime<chrono::Utc>>,
 ) -> ApiResult<String> {
     let n = chain.push_sql(
-        "INSERT INTO order_numbers (tenant_id, store_id, last) VALUES (?, ?, 1) \
-         ON CONFLICT (tenant_id, store_id) DO UPDATE SET last = order_numbers.last + 1 RETURNING last",
+        &format!("{NEXT_NUMBER} RETURNING last"),
         [order.tenant_id.into(), order.store_id.into()],
     );
-    let row = order.clone().into_active_model();
     let mut select = Query::select();
-    for column in orders::Column::iter() {
-        if matches!(column, orders::Column::Number) {
-            select.expr(Expr::col((Alias::new(&n), Alias::new("last"))));
-        } else {
-            let value = row
-                .get(column)
-                .into_value()
-                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("order column {column:?} not set")))?;
-            select.expr(Expr::val(value));
-        }
-    }
+    select.exprs(values_numbered(order, Expr::col((Alias::new(&n), Alias::new("last"))))?);
     select.from(Alias::new(&n));
     if let Some(until) = until {
         select.and_where(Expr::cust_with_values("clock_timestamp() < ?", [until]));
@@ -187,24 +195,33 @@ pub fn numbered_chained(
     Ok(chain.push(&insert))
 }
 
-/// SQLite: the order with the number already in it (the caller read the
-/// store's counter under the writer's lock), its counter, lines, adjustments
-/// and claims, into `batch`. The counter answers `step` when it moved to the
-/// order's number, which it always does while the lock is held.
-pub fn insert_in(batch: &mut Batch, loaded: &Loaded, taken: Vec<Taken>, step: i64) {
+/// SQLite: the store's number counter read in a statement (`?`
+/// placeholders: tenant, store), for values written after
+/// [`numbered_in`] took the order's number in the same transaction.
+pub const LAST_NUMBER: &str = "(SELECT last FROM order_numbers WHERE tenant_id = ? AND store_id = ?)";
+
+/// SQLite: takes the store's next number, answering `step` with it in its
+/// second column, and writes the order with that number, its lines,
+/// adjustments and claims, into `batch`.
+pub fn numbered_in(batch: &mut Batch, loaded: &Loaded, taken: Vec<Taken>, step: i64) -> ApiResult<()> {
     let order = &loaded.order;
+    let (tenant, store) = (order.tenant_id, order.store_id);
     batch.push_sql(
-        &format!(
-            "INSERT INTO order_numbers (tenant_id, store_id, last) VALUES (?, ?, ?) \
-             ON CONFLICT (tenant_id, store_id) DO UPDATE SET last = excluded.last \
-             WHERE order_numbers.last = excluded.last - 1 RETURNING {step}"
-        ),
-        [order.tenant_id.into(), order.store_id.into(), order.number.into()],
+        &format!("{NEXT_NUMBER} RETURNING {step}, last"),
+        [tenant.into(), store.into()],
     );
-    batch.push_statement(orders::Entity::insert(order.clone().into_active_model()).build(DbBackend::Sqlite));
+    let number = Expr::cust_with_values(LAST_NUMBER, [tenant, store]);
+    let insert = Query::insert()
+        .into_table(orders::Entity)
+        .columns(orders::Column::iter())
+        .values(values_numbered(order, number)?)
+        .map_err(|e| ApiError::Internal(e.into()))?
+        .to_owned();
+    batch.push(&insert);
     for statement in children(loaded, taken) {
         batch.push_statement(statement);
     }
+    Ok(())
 }
 
 fn claim_rows(order: &orders::Model, taken: Vec<Taken>) -> Vec<order_claims::ActiveModel> {

@@ -1,18 +1,16 @@
 //! The shopper's side, without signing in: price a cart, place an order.
 
 use actix_web::{post, web, HttpResponse};
-use sea_orm::DbBackend;
 use uuid::Uuid;
 
 use crate::auth::normalize_email;
-use crate::db::TenantTxn;
 use crate::entities::stores;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::Valid;
 use crate::http::idempotency::{self, IdempotencyKey, HEADER};
 use crate::orders::breakdown::Breakdown;
 use crate::orders::cart::{self, CartRequest};
-use crate::orders::checkout::{self, Placing};
+use crate::orders::checkout::{self, Handover, Placing};
 use crate::orders::customers::{self, Shopper};
 use crate::orders::pricing::{self, Priced};
 use crate::state::AppState;
@@ -24,8 +22,8 @@ struct Quote {
     store: stores::Model,
     shopper: Option<Shopper>,
     priced: Priced,
-    /// The transaction the cart was read in, kept for a checkout on PostgreSQL.
-    txn: Option<TenantTxn>,
+    /// What a checkout goes on with from the transaction the cart was read in.
+    handover: Handover,
 }
 
 /// Builds the cart from the catalogue and runs the plug-ins. `replay_of`
@@ -58,16 +56,20 @@ async fn quote(
     cart.customer = shopper.as_ref().map(Shopper::to_abi);
     cart.checkout = checkout;
     let prepared = pricing::prepare(state, &txn, &store, cart).await?;
-    // A checkout on PostgreSQL goes on in this transaction (see
-    // `checkout::postgres`); otherwise no connection is held while plug-ins run.
-    let txn = (checkout && state.db.backend() == DbBackend::Postgres).then_some(txn);
+    let handover = if checkout {
+        checkout::hand_over(state, txn).await?
+    } else {
+        // No connection is held while plug-ins run.
+        drop(txn);
+        Handover::Nothing
+    };
     let priced = pricing::run(state, tenant.id, prepared).await?;
     Ok(Ok(Quote {
         tenant_id: tenant.id,
         store,
         shopper,
         priced,
-        txn,
+        handover,
     }))
 }
 
@@ -138,7 +140,7 @@ pub async fn place(
         let placed = checkout::place(
             &state,
             Placing {
-                txn: quote.txn,
+                handover: quote.handover,
                 tenant_id: quote.tenant_id,
                 store: &quote.store,
                 shopper,

@@ -4,7 +4,7 @@
 //! from the statement that changes it until commit; so those rows are
 //! changed by one statement, the last before the commit:
 //!
-//! 1. The transaction is the storefront's, in which the cart was read and
+//! 1. The transaction is the storefront's ([`Handover::Txn`]), in which the cart was read and
 //!    which its first statement confined to the tenant
 //!    ([`crate::db::Db::tenant_found_by`]); without one, `BEGIN` and the
 //!    tenant's settings ([`crate::db::Db::tenant`]), two round trips more.
@@ -32,7 +32,7 @@ use uuid::Uuid;
 
 use super::{
     claims_in_order, claims_to_take, lines_in_order, orders_used_up, placed_at, price_changed, refusal,
-    refuse_rejected, step, taken, Placing, CLAIM, NUMBERED, STOCK, USAGE,
+    refuse_rejected, split_at_number, step, taken, Handover, Placing, CLAIM, NUMBERED, STAND_IN, STOCK, USAGE,
 };
 use crate::billing::{account, usage};
 use crate::catalog::stock;
@@ -49,15 +49,11 @@ use crate::state::AppState;
 /// The answer of statement 2: whether the key was free, and the account.
 const ACCOUNT: i64 = 1;
 
-/// The order's number while its JSON is written, before the database takes
-/// the real one; a value no store reaches.
-const STAND_IN: i64 = 7_340_217_965_318_205_913;
-
 pub(super) async fn place(state: &AppState, mut p: Placing<'_>) -> ApiResult<HttpResponse> {
     let tenant_id = p.tenant_id;
-    let txn = match p.txn.take() {
-        Some(txn) => txn,
-        None => state.db.tenant(tenant_id, Access::Write).await?,
+    let txn = match std::mem::replace(&mut p.handover, Handover::Nothing) {
+        Handover::Txn(txn) => txn,
+        _ => state.db.tenant(tenant_id, Access::Write).await?,
     };
     let built = refuse_rejected(&p.priced).and_then(|()| {
         let mut built = record::build(
@@ -196,34 +192,4 @@ async fn unless_used_before(txn: &TenantTxn, p: &Placing<'_>, refused: ApiError)
 /// The answer of `part`: a row with `step` for each row it wrote.
 fn answers(step: i64, part: &str) -> String {
     format!("SELECT {step}::int8, NULL::int8 FROM {part}")
-}
-
-/// The JSON before and after the stand-in number, when it occurs once.
-fn split_at_number(json: &str) -> Option<(String, String)> {
-    let number = STAND_IN.to_string();
-    let mut found = json.match_indices(&number);
-    let (at, _) = found.next()?;
-    if found.next().is_some() {
-        return None;
-    }
-    Some((json[..at].to_string(), json[at + number.len()..].to_string()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{split_at_number, STAND_IN};
-
-    #[test]
-    fn the_json_is_split_at_the_one_stand_in_number() {
-        let json = format!(r#"{{"id":"a","number":{STAND_IN},"note":"x"}}"#);
-        let (prefix, suffix) = split_at_number(&json).expect("one stand-in");
-        assert_eq!(format!("{prefix}12{suffix}"), r#"{"id":"a","number":12,"note":"x"}"#);
-    }
-
-    #[test]
-    fn a_json_with_the_stand_in_twice_is_not_split() {
-        let json = format!(r#"{{"number":{STAND_IN},"note":"{STAND_IN}"}}"#);
-        assert_eq!(split_at_number(&json), None);
-        assert_eq!(split_at_number(r#"{"number":1}"#), None);
-    }
 }

@@ -1,125 +1,130 @@
-//! Placing an order on SQLite: the same transaction as on PostgreSQL, sent
-//! in four round trips instead of one per statement (see
-//! [`crate::db::batch`]). SQLite has one writer at a time, and the writer's
-//! lock is held from the first round trip to the last, so what the order
-//! depends on can be read once and the rest written blind:
+//! Placing an order on SQLite in one turn at the writer of three round
+//! trips. SQLite has one writer at a time, and every other checkout waits
+//! while one holds the writer's lock, so everything that can be done before
+//! the lock is taken is done before it, and the turn only writes:
 //!
-//! 1. `BEGIN IMMEDIATE` takes the writer's lock.
-//! 2. One read: the store's last order number, the tenant's account, and
-//!    the idempotency key. A key already used answers again; no other
-//!    writer can use it, or take the next number, until this commit.
-//! 3. One batch: the key with its answer, the outbox event, a conditional
-//!    UPDATE per line's stock and a conditional upsert per plug-in claim,
-//!    the usage record and its counter, the order number, the order, its
-//!    lines, adjustments and claims. Each conditional statement answers its
-//!    step when it took what it asked for; one that did not refuses the
-//!    order, and the rollback undoes everything the batch wrote.
-//! 4. `COMMIT`.
+//! - Before the turn: the tenant's account was read with the storefront
+//!   ([`Handover::Account`]); the order, its lines, adjustments and answer
+//!   are built, and all the turn's statements written into one batch (see
+//!   [`crate::db::batch`]). A refusal found here (a plug-in's `reject`, a
+//!   claim that can never be met, an account that may not spend) costs the
+//!   writer nothing.
+//! - The turn: `BEGIN IMMEDIATE` takes the writer's lock; one batch writes
+//!   the outbox event, a conditional UPDATE per line's stock, a conditional
+//!   upsert per plug-in claim, the usage record and its counter, the
+//!   store's next number, the order with that number, its lines,
+//!   adjustments and claims, and last the idempotency key with its answer,
+//!   in which the database puts the number; `COMMIT`. Each conditional
+//!   statement answers its step when it took what it asked for; one that
+//!   did not refuses the order, and the rollback undoes everything the
+//!   batch wrote. A key already used stops the batch with a unique-key
+//!   error, and its first answer is sent again.
+//! - After the turn: the response, or the refusal's message (which reads
+//!   what was left on a reader).
 //!
-//! The transaction runs on the writer's thread ([`crate::db::Db::on_writer`]),
-//! so it waits for nothing but the database while it holds the lock.
+//! The turn runs on the writer's thread ([`crate::db::Db::on_writer`]), so
+//! it waits for nothing but the database while it holds the lock.
 
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 use livemall_abi::OrderEvent;
-use sea_orm::{DbBackend, EntityTrait, FromQueryResult, QueryTrait};
+use sea_orm::sea_query::Expr;
+use sea_orm::{DbBackend, EntityTrait, QueryTrait, Value};
 use uuid::Uuid;
 
 use super::{
-    claims_in_order, claims_to_take, lines_in_order, orders_used_up, placed_at, refusal, refuse_rejected, step, taken,
-    Placing, CLAIM, NUMBERED, STOCK, USAGE,
+    claims_in_order, claims_to_take, lines_in_order, placed_at, price_changed, refusal, refuse_rejected,
+    split_at_number, step, taken, Handover, Placing, CLAIM, NUMBERED, STAND_IN, STOCK, USAGE,
 };
-use crate::billing::{account, usage};
+use crate::billing::account::{self, Account};
+use crate::billing::limits::{self, Limit};
+use crate::billing::usage;
 use crate::catalog::stock;
-use crate::db::batch::{returning_step, Batch};
-use crate::db::{Access, Db};
-use crate::entities::{idempotency_keys, outbox_events, stores};
+use crate::db::batch::{returning_step, Batch, Steps};
+use crate::db::{Access, Db, TenantTxn};
+use crate::entities::{idempotency_keys, outbox_events};
 use crate::error::{ApiError, ApiResult};
 use crate::events::outbox;
 use crate::http::idempotency;
 use crate::orders::counters;
-use crate::orders::customers::Shopper;
-use crate::orders::pricing::Priced;
-use crate::orders::record::{self, NewOrder};
+use crate::orders::record::{self, NewOrder, LAST_NUMBER};
+use crate::orders::types;
 use crate::state::AppState;
 
-// Steps of the read.
-const NUMBER: i64 = 1;
-const ACCOUNT: i64 = 2;
-const KEY: i64 = 3;
-/// [`Placing`] with everything owned, to move to the writer's thread.
-struct Owned {
+/// The writer's turn, built before it: moved to the writer's thread.
+struct Turn {
     tenant_id: Uuid,
-    store: stores::Model,
-    shopper: Shopper,
-    stream_id: Option<Uuid>,
-    priced: Priced,
+    batch: Batch,
+    /// The steps that must all answer for the order to commit.
+    required: Vec<i64>,
+    /// The end of the shortest-lived price applied, in Unix milliseconds.
+    until_ms: Option<i64>,
     key: Option<String>,
-    fingerprint: String,
 }
 
-/// What the transaction answers.
+/// What the turn answers.
 enum Outcome {
-    /// The order's view, as JSON.
-    Created(String),
+    /// Committed, with the order's number.
+    Created(i64),
     /// The key was used before: its row.
     Seen(idempotency_keys::Model),
+    /// Rolled back: a step that had to answer did not.
+    Refused(Steps),
 }
 
-pub(super) async fn place(state: &AppState, p: Placing<'_>) -> ApiResult<HttpResponse> {
-    // Only a reader's: the order is written on the writer's connection.
-    drop(p.txn);
-    let fingerprint = p.fingerprint.clone();
-    let owned = Owned {
-        tenant_id: p.tenant_id,
-        store: p.store.clone(),
-        shopper: p.shopper,
-        stream_id: p.stream_id,
-        priced: p.priced,
-        key: p.key.0.clone(),
-        fingerprint: p.fingerprint,
-    };
-    let db = state.db.clone();
-    match state.db.on_writer(async move { write(&db, owned).await }).await?? {
-        Outcome::Created(json) => Ok(idempotency::respond(StatusCode::CREATED, json)),
-        Outcome::Seen(existing) => idempotency::answer_again(existing, &fingerprint),
-    }
-}
-
-async fn write(db: &Db, p: Owned) -> ApiResult<Outcome> {
+pub(super) async fn place(state: &AppState, mut p: Placing<'_>) -> ApiResult<HttpResponse> {
     let tenant_id = p.tenant_id;
-    let txn = db.tenant(tenant_id, Access::Write).await?;
+    let account = match std::mem::replace(&mut p.handover, Handover::Nothing) {
+        Handover::Account(account) => account,
+        Handover::Txn(txn) => account::load(&txn).await?,
+        Handover::Nothing => account::load(&state.db.tenant(tenant_id, Access::Read).await?).await?,
+    };
+    let lines = lines_in_order(&p.priced)?;
+    let claims = claims_in_order(&p.priced, &p.shopper.key);
+    let merged = match claims_to_take(&claims) {
+        Ok(merged) => merged,
+        Err(refused) => return unless_used_before(state, &p, refused).await,
+    };
+    let (turn, (prefix, suffix)) = match prepare(state, &p, account.as_ref(), &lines, &merged, &claims).await {
+        Ok(prepared) => prepared,
+        Err(refused) => return unless_used_before(state, &p, refused).await,
+    };
 
-    let mut reads = Batch::new();
-    reads.push_sql(
-        &format!("SELECT {NUMBER}, last FROM order_numbers WHERE tenant_id = ? AND store_id = ?"),
-        [tenant_id.into(), p.store.id.into()],
-    );
-    reads.push_sql(&account::select_with_step(ACCOUNT), [tenant_id.into()]);
-    if let Some(key) = &p.key {
-        reads.push_sql(
-            &format!("SELECT {KEY}, * FROM idempotency_keys WHERE tenant_id = ? AND key = ?"),
-            [tenant_id.into(), key.clone().into()],
-        );
+    let db = state.db.clone();
+    match state.db.on_writer(async move { write(&db, turn).await }).await?? {
+        Outcome::Created(number) => Ok(idempotency::respond(
+            StatusCode::CREATED,
+            format!("{prefix}{number}{suffix}"),
+        )),
+        Outcome::Seen(existing) => idempotency::answer_again(existing, &p.fingerprint),
+        Outcome::Refused(done) => {
+            let reader = state.db.tenant(tenant_id, Access::Read).await?;
+            Err(refusal(&reader, &done, &lines, &merged, account.as_ref())
+                .await?
+                .unwrap_or_else(|| ApiError::Internal(anyhow::anyhow!("a checkout was refused with every step taken"))))
+        }
     }
-    let read = reads.run(&*txn).await?;
-    if let Some(row) = read.row(KEY) {
-        return Ok(Outcome::Seen(idempotency_keys::Model::from_query_result(row, "")?));
-    }
+}
+
+/// Builds the order and the turn's batch; refuses what needs no database
+/// to refuse. Answers the turn and the order's JSON before and after its number.
+async fn prepare(
+    state: &AppState,
+    p: &Placing<'_>,
+    account: Option<&Account>,
+    lines: &[(Uuid, &livemall_abi::CartLine)],
+    merged: &[counters::Merged<'_, '_>],
+    claims: &[counters::Target<'_>],
+) -> ApiResult<(Turn, (String, String))> {
+    let tenant_id = p.tenant_id;
     refuse_rejected(&p.priced)?;
-    let account = read.row(ACCOUNT).map(account::from_row).transpose()?;
-    if let Some(account) = &account {
+    if let Some(account) = account {
         account.may_spend()?;
     }
-    let last: i64 = match read.row(NUMBER) {
-        Some(row) => row.try_get_by_index(1)?,
-        None => 0,
-    };
-
     let mut built = record::build(
         tenant_id,
         NewOrder {
-            store: &p.store,
+            store: p.store,
             shopper: &p.shopper,
             stream_id: p.stream_id,
             priced: &p.priced,
@@ -127,46 +132,116 @@ async fn write(db: &Db, p: Owned) -> ApiResult<Outcome> {
     )?;
     built.place_at(placed_at(&p.priced)?);
     let mut loaded = built.loaded;
-    loaded.order.number = last + 1;
     let (order_id, at) = (loaded.order.id, loaded.order.created_at);
+    loaded.order.number = STAND_IN;
     let json = serde_json::to_string(&loaded.view()).map_err(anyhow::Error::from)?;
+    let (prefix, suffix) = split_at_number(&json)
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("the order's JSON does not hold its number once")))?;
 
     let mut batch = Batch::new();
-    if let Some(key) = &p.key {
-        let answered = idempotency::answered(tenant_id, key, p.fingerprint, StatusCode::CREATED, json.clone());
-        batch.push_statement(idempotency_keys::Entity::insert(answered).build(DbBackend::Sqlite));
-    }
+    let mut required = Vec::with_capacity(lines.len() + merged.len() + 2);
     let event = OrderEvent { order: loaded.to_abi() };
     let event = outbox::event(tenant_id, Uuid::now_v7(), "order.created", order_id, &event)?;
     batch.push_statement(outbox_events::Entity::insert(event).build(DbBackend::Sqlite));
-    let lines = lines_in_order(&p.priced)?;
     for (i, (variant_id, line)) in lines.iter().enumerate() {
         let mut update = stock::delta_update(tenant_id, *variant_id, -i64::from(line.quantity)).into_query();
         update.returning(returning_step(step(STOCK, i)));
         batch.push(&update);
+        required.push(step(STOCK, i));
     }
-    let claims = claims_in_order(&p.priced, &p.shopper.key);
-    let merged = claims_to_take(&claims)?;
     for (j, m) in merged.iter().enumerate() {
         let (claim, values) = counters::claim_sql(tenant_id, m);
         batch.push_sql(&format!("{claim} RETURNING {}", step(CLAIM, j)), values);
+        required.push(step(CLAIM, j));
     }
-    if let Some(account) = &account {
+    if let Some(account) = account {
         if !usage::record_order_in(&mut batch, tenant_id, account, order_id, at, USAGE) {
-            return Err(orders_used_up(&txn, account).await);
+            let used_up = limits::reached(state.db.connection(), account, Limit::OrdersPerMonth, account.orders);
+            return Err(used_up.await);
         }
+        required.push(USAGE);
     }
-    record::insert_in(&mut batch, &loaded, claims.iter().map(taken).collect(), NUMBERED);
+    record::numbered_in(&mut batch, &loaded, claims.iter().map(taken).collect(), NUMBERED)?;
+    required.push(NUMBERED);
+    if let Some(key) = &p.key.0 {
+        let number: [Value; 2] = [tenant_id.into(), p.store.id.into()];
+        let body = Expr::cust_with_values(
+            format!("? || {LAST_NUMBER} || ?"),
+            [prefix.clone().into()]
+                .into_iter()
+                .chain(number)
+                .chain([suffix.clone().into()]),
+        );
+        idempotency::answered_in(
+            &mut batch,
+            tenant_id,
+            key,
+            p.fingerprint.clone(),
+            StatusCode::CREATED,
+            body,
+        )?;
+    }
+    let turn = Turn {
+        tenant_id,
+        batch,
+        required,
+        until_ms: p.priced.valid_until_ms(),
+        key: p.key.0.clone(),
+    };
+    Ok((turn, (prefix, suffix)))
+}
 
-    let done = batch.run(&*txn).await?;
-    if let Some(refused) = refusal(&txn, &done, &lines, &merged, account.as_ref()).await? {
-        return Err(refused);
+/// The turn: the batch and the commit, under the writer's lock.
+async fn write(db: &Db, turn: Turn) -> ApiResult<Outcome> {
+    let txn = db.tenant(turn.tenant_id, Access::Write).await?;
+    // A price that ended while the order waited for its turn is not committed.
+    if turn
+        .until_ms
+        .is_some_and(|until| types::now().timestamp_millis() >= until)
+    {
+        return seen_or(&txn, turn.key, price_changed()).await;
     }
-    if !done.answered(NUMBERED) {
-        return Err(ApiError::Internal(anyhow::anyhow!(
-            "the store's order number moved while the writer's lock was held"
-        )));
+    let done = match turn.batch.run(&*txn).await {
+        Ok(done) => done,
+        Err(error) => return seen_or(&txn, turn.key, error.into()).await,
+    };
+    if !turn.required.iter().all(|s| done.answered(*s)) {
+        return Ok(Outcome::Refused(done));
     }
+    let number: i64 = match done.row(NUMBERED) {
+        Some(row) => row.try_get_by_index(1)?,
+        None => {
+            return Err(ApiError::Internal(anyhow::anyhow!(
+                "the store's next number was not taken"
+            )))
+        }
+    };
     txn.commit().await?;
-    Ok(Outcome::Created(json))
+    Ok(Outcome::Created(number))
+}
+
+/// The key's row when an earlier request used it; otherwise `error`.
+async fn seen_or(txn: &TenantTxn, key: Option<String>, error: ApiError) -> ApiResult<Outcome> {
+    let Some(key) = key else { return Err(error) };
+    match idempotency_keys::Entity::find_by_id((txn.tenant_id(), key))
+        .one(&**txn)
+        .await?
+    {
+        Some(existing) => Ok(Outcome::Seen(existing)),
+        None => Err(error),
+    }
+}
+
+/// A checkout refused before its turn: a key already used is answered as
+/// before; otherwise the refusal.
+async fn unless_used_before(state: &AppState, p: &Placing<'_>, refused: ApiError) -> ApiResult<HttpResponse> {
+    let Some(key) = &p.key.0 else { return Err(refused) };
+    let reader = state.db.tenant(p.tenant_id, Access::Read).await?;
+    match idempotency_keys::Entity::find_by_id((p.tenant_id, key.clone()))
+        .one(&*reader)
+        .await?
+    {
+        Some(existing) => idempotency::answer_again(existing, &p.fingerprint),
+        None => Err(refused),
+    }
 }

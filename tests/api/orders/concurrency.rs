@@ -41,7 +41,11 @@ async fn twenty_concurrent_sends_of_one_key_make_one_order() {
     let body = json!({"email": "a@example.com", "lines": [{"variant_id": mall.lamp, "quantity": 2}]});
     let replies = join_all((0..20).map(|_| mall.checkout("same-key", body.clone()))).await;
     assert_eq!(count(&replies, StatusCode::CREATED, ""), 20, "{:?}", statuses(&replies));
-    assert!(replies.iter().all(|r| r.body["id"] == replies[0].body["id"]));
+    assert!(
+        replies.iter().all(|r| r.body == replies[0].body),
+        "every replay is the first answer, number and all"
+    );
+    assert_eq!(replies[0].body["number"], 1);
     let fresh = replies
         .iter()
         .filter(|r| !r.headers.contains_key("idempotent-replayed"));
