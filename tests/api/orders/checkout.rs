@@ -1,7 +1,18 @@
 //! Checkout: the idempotency key, who the shopper is, and who may read orders.
 
+use actix_web::body::to_bytes;
+use actix_web::HttpResponse;
+use livemall::db::Access;
+use livemall::entities::stores;
+use livemall::error::ApiResult;
+use livemall::http::idempotency::{self, IdempotencyKey};
+use livemall::orders::cart::{self, CartRequest};
+use livemall::orders::checkout::{self, Handover, Placing};
+use livemall::orders::customers;
+use livemall::orders::pricing;
 use reqwest::StatusCode;
-use serde_json::json;
+use sea_orm::EntityTrait;
+use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::Mall;
@@ -273,4 +284,68 @@ async fn a_retry_of_a_finished_checkout_is_answered_before_any_plug_in_runs() {
     assert_eq!(again.body, first.body);
     assert_eq!(mall.calls("ok").await, calls, "the retry called no plug-in");
     assert_eq!(mall.snapshot().await.orders, 1);
+}
+
+/// Places `body` with `key` past the storefront, which answers a finished
+/// key before pricing: as a request does that read the key just before
+/// another with the same key committed.
+async fn place_past_the_storefront(
+    mall: &Mall,
+    body: &Value,
+    key: &str,
+    fingerprint: String,
+) -> ApiResult<HttpResponse> {
+    let state = &mall.shop.app.state;
+    let tenant_id = mall.shop.t.tenant_id;
+    let request: CartRequest = serde_json::from_value(body.clone()).unwrap();
+    let txn = state.db.tenant(tenant_id, Access::Read).await.unwrap();
+    let store = stores::Entity::find_by_id((tenant_id, mall.store_id()))
+        .one(&*txn)
+        .await
+        .unwrap()
+        .unwrap();
+    let cart = cart::build(&txn, &store, &request).await?;
+    let prepared = pricing::prepare(state, &txn, &store, cart).await?;
+    drop(txn);
+    let priced = pricing::run(state, tenant_id, prepared).await?;
+    let shopper = customers::identify(None, request.email.as_deref(), None)?.unwrap();
+    let placing = Placing {
+        handover: Handover::Nothing,
+        tenant_id,
+        store: &store,
+        shopper,
+        stream_id: None,
+        priced,
+        key: &IdempotencyKey(Some(key.to_string())),
+        fingerprint,
+    };
+    checkout::place(state, placing).await
+}
+
+#[tokio::test]
+async fn a_key_committed_while_the_cart_was_priced_is_found_by_the_write_and_answered_again() {
+    let mall = Mall::open(10, 10).await;
+    let body = json!({"email": "a@example.com", "lines": [{"variant_id": mall.lamp, "quantity": 2}]});
+    let first = mall.checkout("raced", body.clone()).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    let before = mall.snapshot().await;
+
+    // The same request: the first answer, number and all, and nothing written.
+    let request: CartRequest = serde_json::from_value(body.clone()).unwrap();
+    let route = format!("POST /storefront/{}/main/orders", mall.shop.t.tenant_slug);
+    let fingerprint = idempotency::fingerprint(&route, &request).unwrap();
+    let again = place_past_the_storefront(&mall, &body, "raced", fingerprint)
+        .await
+        .unwrap();
+    assert_eq!(again.status().as_u16(), 201);
+    assert_eq!(again.headers().get("idempotent-replayed").unwrap(), "true");
+    let again: Value = serde_json::from_slice(&to_bytes(again.into_body()).await.unwrap()).unwrap();
+    assert_eq!(again, first.body);
+
+    // Another request with that key: refused, nothing written.
+    let other = place_past_the_storefront(&mall, &body, "raced", "another request".into()).await;
+    let refused = other.expect_err("a key used with another request is refused");
+    assert_eq!(refused.code(), "idempotency_key_reused");
+    assert_eq!(mall.snapshot().await, before);
+    assert_eq!(mall.stock(&mall.lamp).await, 8);
 }
