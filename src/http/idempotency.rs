@@ -108,11 +108,15 @@ fn claim(tenant_id: uuid::Uuid, key: &str, fingerprint: String) -> sea_orm::Inse
 /// The answer for a key another request holds or held: its first answer,
 /// or a refusal.
 pub async fn used_before(txn: &TenantTxn, key: String, fingerprint: &str) -> ApiResult<HttpResponse> {
-    let existing = idempotency_keys::Entity::find_by_id((txn.tenant_id(), key))
-        .one(&**txn)
-        .await?
-        .ok_or_else(in_progress)?;
+    let existing = stored(txn, key).await?.ok_or_else(in_progress)?;
     answer_again(existing, fingerprint)
+}
+
+/// The key's row, as committed or as written in `txn`.
+pub async fn stored(txn: &TenantTxn, key: String) -> ApiResult<Option<idempotency_keys::Model>> {
+    Ok(idempotency_keys::Entity::find_by_id((txn.tenant_id(), key))
+        .one(&**txn)
+        .await?)
 }
 
 /// The answer for a key found already used: the first response, or a refusal.

@@ -11,7 +11,7 @@
 
 use actix_web::HttpResponse;
 use livemall_abi::{CartLine, Claim};
-use sea_orm::{DbBackend, EntityTrait};
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait};
 use uuid::Uuid;
 
 use crate::billing::account::{self, Account};
@@ -26,6 +26,7 @@ use crate::orders::customers::Shopper;
 use crate::orders::pricing::Priced;
 use crate::orders::record::Taken;
 use crate::orders::types;
+use crate::orders::views::Loaded;
 use crate::state::AppState;
 
 mod postgres;
@@ -159,8 +160,8 @@ fn price_changed() -> ApiError {
 }
 
 /// The refusal when the plan's orders of the month are used up.
-async fn orders_used_up(txn: &TenantTxn, account: &Account) -> ApiError {
-    limits::reached(&**txn, account, Limit::OrdersPerMonth, account.orders).await
+async fn orders_used_up(db: &impl ConnectionTrait, account: &Account) -> ApiError {
+    limits::reached(db, account, Limit::OrdersPerMonth, account.orders).await
 }
 
 /// The refusal for the first statement in `done` that did not take what
@@ -183,7 +184,7 @@ async fn refusal(
         }
     }
     match account {
-        Some(account) if !done.answered(USAGE) => Ok(Some(orders_used_up(txn, account).await)),
+        Some(account) if !done.answered(USAGE) => Ok(Some(orders_used_up(&**txn, account).await)),
         _ => Ok(None),
     }
 }
@@ -203,8 +204,16 @@ fn step(base: i64, index: usize) -> i64 {
 /// the real one; a value no store reaches.
 const STAND_IN: i64 = 7_340_217_965_318_205_913;
 
-/// The order's JSON before and after its number (the stand-in), so the
-/// database can put the number it takes in between. `None` unless the
+/// The order's JSON before and after its number, so the database can put
+/// the number it takes in between; `loaded` keeps the stand-in number.
+fn json_around_number(loaded: &mut Loaded) -> ApiResult<(String, String)> {
+    loaded.order.number = STAND_IN;
+    let json = serde_json::to_string(&loaded.view()).map_err(anyhow::Error::from)?;
+    split_at_number(&json)
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("the order's JSON does not hold its number once")))
+}
+
+/// The JSON before and after the stand-in number. `None` unless the
 /// stand-in is the value of exactly one `"number"` key (a quote inside a
 /// string is escaped, so text such as a product's title cannot match).
 fn split_at_number(json: &str) -> Option<(String, String)> {

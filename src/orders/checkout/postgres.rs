@@ -31,8 +31,8 @@ use sea_orm::{DbBackend, EntityTrait, QueryTrait};
 use uuid::Uuid;
 
 use super::{
-    claims_in_order, claims_to_take, lines_in_order, orders_used_up, placed_at, price_changed, refusal,
-    refuse_rejected, split_at_number, step, taken, Handover, Placing, CLAIM, NUMBERED, STAND_IN, STOCK, USAGE,
+    claims_in_order, claims_to_take, json_around_number, lines_in_order, orders_used_up, placed_at, price_changed,
+    refusal, refuse_rejected, step, taken, Handover, Placing, CLAIM, NUMBERED, STOCK, USAGE,
 };
 use crate::billing::{account, usage};
 use crate::catalog::stock;
@@ -78,9 +78,7 @@ pub(super) async fn place(state: &AppState, mut p: Placing<'_>) -> ApiResult<Htt
     let mut loaded = built.loaded;
     let (order_id, at) = (loaded.order.id, loaded.order.created_at);
     // The order's JSON, with the number the database will take put in by it.
-    loaded.order.number = STAND_IN;
-    let json = serde_json::to_string(&loaded.view()).map_err(anyhow::Error::from)?;
-    let parts = split_at_number(&json);
+    let (prefix, suffix) = json_around_number(&mut loaded)?;
 
     // 2. The key, what only this order writes, the account.
     let mut own = Chain::new();
@@ -133,7 +131,7 @@ pub(super) async fn place(state: &AppState, mut p: Placing<'_>) -> ApiResult<Htt
     }
     if let Some(account) = &account {
         let Some((record, (count, values))) = usage::order_statements(tenant_id, account, order_id, at) else {
-            return Err(orders_used_up(&txn, account).await);
+            return Err(orders_used_up(&*txn, account).await);
         };
         let part = shared.push_sql(&format!("{count} RETURNING 1"), values);
         shared.answer(&answers(USAGE, &part), []);
@@ -145,17 +143,15 @@ pub(super) async fn place(state: &AppState, mut p: Placing<'_>) -> ApiResult<Htt
         .and_then(chrono::DateTime::from_timestamp_millis);
     let numbered = record::numbered_chained(&mut shared, &loaded.order, until)?;
     shared.answer(&format!("SELECT {NUMBERED}::int8, number FROM {numbered}"), []);
-    let mut unanswered = None;
-    match (claimed, &parts) {
-        (Some(claimed), Some((prefix, suffix))) => idempotency::complete_chained(
+    if let Some(claimed) = claimed {
+        idempotency::complete_chained(
             &mut shared,
             tenant_id,
             claimed,
             StatusCode::CREATED,
             (prefix.clone(), suffix.clone()),
             &numbered,
-        ),
-        (claimed, _) => unanswered = claimed,
+        );
     }
     let done = shared.run(&*txn).await?;
 
@@ -166,18 +162,11 @@ pub(super) async fn place(state: &AppState, mut p: Placing<'_>) -> ApiResult<Htt
         Some(row) => row.try_get_by_index(1)?,
         None => return Err(price_changed()),
     };
-    let json = match parts {
-        Some((prefix, suffix)) => format!("{prefix}{number}{suffix}"),
-        None => {
-            loaded.order.number = number;
-            serde_json::to_string(&loaded.view()).map_err(anyhow::Error::from)?
-        }
-    };
-    if unanswered.is_some() {
-        idempotency::complete(&txn, unanswered, StatusCode::CREATED, &loaded.view()).await?;
-    }
     txn.commit().await?;
-    Ok(idempotency::respond(StatusCode::CREATED, json))
+    Ok(idempotency::respond(
+        StatusCode::CREATED,
+        format!("{prefix}{number}{suffix}"),
+    ))
 }
 
 /// A checkout refused before anything was written: a key already used is

@@ -33,11 +33,10 @@ use sea_orm::{DbBackend, EntityTrait, QueryTrait, Value};
 use uuid::Uuid;
 
 use super::{
-    claims_in_order, claims_to_take, lines_in_order, placed_at, price_changed, refusal, refuse_rejected,
-    split_at_number, step, taken, Handover, Placing, CLAIM, NUMBERED, STAND_IN, STOCK, USAGE,
+    claims_in_order, claims_to_take, json_around_number, lines_in_order, orders_used_up, placed_at, price_changed,
+    refusal, refuse_rejected, step, taken, Handover, Placing, CLAIM, NUMBERED, STOCK, USAGE,
 };
 use crate::billing::account::{self, Account};
-use crate::billing::limits::{self, Limit};
 use crate::billing::usage;
 use crate::catalog::stock;
 use crate::db::batch::{returning_step, Batch, Steps};
@@ -133,10 +132,7 @@ async fn prepare(
     built.place_at(placed_at(&p.priced)?);
     let mut loaded = built.loaded;
     let (order_id, at) = (loaded.order.id, loaded.order.created_at);
-    loaded.order.number = STAND_IN;
-    let json = serde_json::to_string(&loaded.view()).map_err(anyhow::Error::from)?;
-    let (prefix, suffix) = split_at_number(&json)
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("the order's JSON does not hold its number once")))?;
+    let (prefix, suffix) = json_around_number(&mut loaded)?;
 
     let mut batch = Batch::new();
     let mut required = Vec::with_capacity(lines.len() + merged.len() + 2);
@@ -156,22 +152,20 @@ async fn prepare(
     }
     if let Some(account) = account {
         if !usage::record_order_in(&mut batch, tenant_id, account, order_id, at, USAGE) {
-            let used_up = limits::reached(state.db.connection(), account, Limit::OrdersPerMonth, account.orders);
-            return Err(used_up.await);
+            return Err(orders_used_up(state.db.connection(), account).await);
         }
         required.push(USAGE);
     }
     record::numbered_in(&mut batch, &loaded, claims.iter().map(taken).collect(), NUMBERED)?;
     required.push(NUMBERED);
     if let Some(key) = &p.key.0 {
-        let number: [Value; 2] = [tenant_id.into(), p.store.id.into()];
-        let body = Expr::cust_with_values(
-            format!("? || {LAST_NUMBER} || ?"),
-            [prefix.clone().into()]
-                .into_iter()
-                .chain(number)
-                .chain([suffix.clone().into()]),
-        );
+        let values: [Value; 4] = [
+            prefix.clone().into(),
+            tenant_id.into(),
+            p.store.id.into(),
+            suffix.clone().into(),
+        ];
+        let body = Expr::cust_with_values(format!("? || {LAST_NUMBER} || ?"), values);
         idempotency::answered_in(
             &mut batch,
             tenant_id,
@@ -223,10 +217,7 @@ async fn write(db: &Db, turn: Turn) -> ApiResult<Outcome> {
 /// The key's row when an earlier request used it; otherwise `error`.
 async fn seen_or(txn: &TenantTxn, key: Option<String>, error: ApiError) -> ApiResult<Outcome> {
     let Some(key) = key else { return Err(error) };
-    match idempotency_keys::Entity::find_by_id((txn.tenant_id(), key))
-        .one(&**txn)
-        .await?
-    {
+    match idempotency::stored(txn, key).await? {
         Some(existing) => Ok(Outcome::Seen(existing)),
         None => Err(error),
     }
@@ -237,10 +228,7 @@ async fn seen_or(txn: &TenantTxn, key: Option<String>, error: ApiError) -> ApiRe
 async fn unless_used_before(state: &AppState, p: &Placing<'_>, refused: ApiError) -> ApiResult<HttpResponse> {
     let Some(key) = &p.key.0 else { return Err(refused) };
     let reader = state.db.tenant(p.tenant_id, Access::Read).await?;
-    match idempotency_keys::Entity::find_by_id((p.tenant_id, key.clone()))
-        .one(&*reader)
-        .await?
-    {
+    match idempotency::stored(&reader, key.clone()).await? {
         Some(existing) => idempotency::answer_again(existing, &p.fingerprint),
         None => Err(refused),
     }
