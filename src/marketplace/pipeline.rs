@@ -42,8 +42,16 @@ pub async fn installs_for(
     store_id: Uuid,
     hook: Hook,
 ) -> ApiResult<Vec<ActiveInstall>> {
-    let found = read(state, txn, store_id, hook, None).await?;
+    let (found, _) = read(state, txn, store_id, hook, None).await?;
     Ok(found.into_iter().map(|(install, _)| install).collect())
+}
+
+/// What [`installs_with_counters`] read.
+pub struct WithCounters {
+    pub installs: Vec<(ActiveInstall, Vec<Counter>)>,
+    /// The tenant's account, read with the installs when the store has
+    /// any (`None`: not read).
+    pub account: Option<Option<account::Account>>,
 }
 
 /// [`installs_for`], each install with the counters its plug-in sees: the
@@ -55,20 +63,22 @@ pub async fn installs_with_counters(
     store_id: Uuid,
     hook: Hook,
     customer_key: Option<&str>,
-) -> ApiResult<Vec<(ActiveInstall, Vec<Counter>)>> {
-    read(state, txn, store_id, hook, Some(customer_key)).await
+) -> ApiResult<WithCounters> {
+    let (installs, account) = read(state, txn, store_id, hook, Some(customer_key)).await?;
+    Ok(WithCounters { installs, account })
 }
 
 /// The installs, the tenant's account (may plug-ins run?) and, when
 /// `counters` is given, the counters, in one statement: each install is a
-/// row per counter it has, or one row without.
+/// row per counter it has, or one row without. Answers the account too
+/// when there was a row to read it from.
 async fn read(
     state: &AppState,
     txn: &TenantTxn,
     store_id: Uuid,
     hook: Hook,
     counters: Option<Option<&str>>,
-) -> ApiResult<Vec<(ActiveInstall, Vec<Counter>)>> {
+) -> ApiResult<(Vec<(ActiveInstall, Vec<Counter>)>, Option<Option<account::Account>>)> {
     let backend = txn.get_database_backend();
     let mut values: Vec<sea_orm::Value> = vec![txn.tenant_id().into()];
     let (counter_columns, counter_join) = match counters {
@@ -99,10 +109,11 @@ async fn read(
         ))
         .await?;
     let Some(first) = rows.first() else {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), None));
     };
-    if !crate::billing::limits::plugins_may_run(account::from_joined_row(first)?.as_ref()) {
-        return Ok(Vec::new());
+    let account = account::from_joined_row(first)?;
+    if !crate::billing::limits::plugins_may_run(account.as_ref()) {
+        return Ok((Vec::new(), Some(account)));
     }
     // Rows of one install are adjacent (ordered by install).
     let mut found: Vec<(installs::Model, Vec<Counter>)> = Vec::new();
@@ -144,7 +155,7 @@ async fn read(
         };
         active.push((install, seen));
     }
-    Ok(active)
+    Ok((active, Some(account)))
 }
 
 /// Reads the slug and version string of versions this process has not seen

@@ -47,11 +47,14 @@ pub enum Handover {
 }
 
 /// The storefront's transaction handed over to a checkout. On SQLite, a
-/// reader's, it ends here, so no connection is held while plug-ins run.
-pub async fn hand_over(state: &AppState, txn: TenantTxn) -> ApiResult<Handover> {
-    match state.db.backend() {
-        DbBackend::Sqlite => Ok(Handover::Account(account::load(&txn).await?)),
-        _ => Ok(Handover::Txn(txn)),
+/// reader's, it ends here, so no connection is held while plug-ins run;
+/// the account comes from `read` when pricing read it with the store's
+/// installs, else from one more statement in it.
+pub async fn hand_over(state: &AppState, txn: TenantTxn, read: Option<Option<Account>>) -> ApiResult<Handover> {
+    match (state.db.backend(), read) {
+        (DbBackend::Sqlite, Some(account)) => Ok(Handover::Account(account)),
+        (DbBackend::Sqlite, None) => Ok(Handover::Account(account::load(&txn).await?)),
+        (_, _) => Ok(Handover::Txn(txn)),
     }
 }
 

@@ -14,6 +14,7 @@ use livemall_abi::{
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::billing::account::Account;
 use crate::db::{Access, TenantTxn};
 use crate::entities::stores;
 use crate::error::ApiResult;
@@ -44,6 +45,9 @@ pub struct Prepared {
     pub store: StoreInfo,
     pub now_ms: i64,
     installs: Vec<(ActiveInstall, Vec<Counter>)>,
+    /// The tenant's account, when it was read with the installs (see
+    /// [`crate::marketplace::pipeline::WithCounters`]).
+    pub account: Option<Option<Account>>,
 }
 
 /// What pricing found: the cart, each install's run, and the stacked result.
@@ -75,7 +79,7 @@ pub struct PricingRecord<'a> {
 /// checkout on PostgreSQL keeps it through [`run`] to place its order in it.
 pub async fn prepare(state: &AppState, txn: &TenantTxn, store: &stores::Model, cart: Cart) -> ApiResult<Prepared> {
     let customer_key = cart.customer.as_ref().map(|c| c.key.as_str());
-    let installs = installs_with_counters(state, txn, store.id, Hook::CartPrice, customer_key).await?;
+    let read = installs_with_counters(state, txn, store.id, Hook::CartPrice, customer_key).await?;
     Ok(Prepared {
         store: StoreInfo {
             id: store.id.to_string(),
@@ -83,7 +87,8 @@ pub async fn prepare(state: &AppState, txn: &TenantTxn, store: &stores::Model, c
             time_zone: store.time_zone.clone(),
         },
         now_ms: chrono::Utc::now().timestamp_millis(),
-        installs,
+        installs: read.installs,
+        account: read.account,
         cart,
     })
 }

@@ -55,9 +55,9 @@ async fn quote(
     let shopper = customers::identify(body.customer_id, body.email.as_deref(), found.customer)?;
     cart.customer = shopper.as_ref().map(Shopper::to_abi);
     cart.checkout = checkout;
-    let prepared = pricing::prepare(state, &txn, &store, cart).await?;
+    let mut prepared = pricing::prepare(state, &txn, &store, cart).await?;
     let handover = if checkout {
-        checkout::hand_over(state, txn).await?
+        checkout::hand_over(state, txn, prepared.account.take()).await?
     } else {
         // No connection is held while plug-ins run.
         drop(txn);

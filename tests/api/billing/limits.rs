@@ -79,12 +79,27 @@ async fn a_store_past_the_plan_limit_is_refused_naming_the_limit_and_the_plan_th
 
 #[tokio::test]
 async fn orders_past_the_monthly_limit_are_refused_and_the_refusal_leaves_no_order() {
+    orders_past_the_monthly_limit(false).await;
+}
+
+/// The same with an install on the store, whose read brings the account
+/// the checkout goes by (on SQLite, in place of a statement of its own).
+#[tokio::test]
+async fn orders_past_the_monthly_limit_are_refused_in_a_store_with_plug_ins() {
+    orders_past_the_monthly_limit(true).await;
+}
+
+async fn orders_past_the_monthly_limit(with_install: bool) {
     let mall = Mall::open(10, 10).await;
     let app = &mall.shop.app;
     let admin = admin_token(app).await;
     let small = plan(app, &admin, "small", 1000, 0, json!({"orders_per_month": 2})).await;
     plan(app, &admin, "big", 5000, 0, json!({})).await;
     choose(app, &mall.shop.t, &small).await;
+    if with_install {
+        let config = json!({"adjustments": [{"amount": -100, "label": "One off"}]});
+        mall.install("config_effects", "generous", config, 10).await;
+    }
     mall.order_lamps(1).await;
     mall.order_lamps(1).await;
     let body = json!({"email": "guest@example.com", "lines": [{"variant_id": mall.lamp, "quantity": 1}]});
@@ -101,6 +116,13 @@ async fn orders_past_the_monthly_limit_are_refused_and_the_refusal_leaves_no_ord
     assert_eq!(usage.body["orders"], 2);
     let list = app.get(&mall.orders(""), &mall.shop.t.token).await;
     assert_eq!(list.items().len(), 2, "the refused checkout rolled back");
+    if with_install {
+        let priced = &list.items()[0];
+        assert_eq!(
+            priced["adjustments_total"], -100,
+            "the plug-in priced the orders: {priced}"
+        );
+    }
 }
 
 #[tokio::test]
