@@ -1,7 +1,11 @@
 //! A stream's whole life through the API, watched by a real SSE client.
 
+use livemall::db::Access;
+use livemall::entities::orders;
 use reqwest::StatusCode;
+use sea_orm::EntityTrait;
 use serde_json::json;
+use uuid::Uuid;
 
 use super::{Sse, Studio};
 
@@ -159,4 +163,57 @@ async fn pins_are_an_ordered_set_of_a_configured_few() {
     let list = s.get("/streams?limit=1").await;
     assert_eq!(list.items().len(), 1);
     assert!(list.body["next_cursor"].is_string());
+}
+
+/// A cart placed from a stream carries the stream as plug-ins see it (its
+/// status and its pinned products in pin order, each with when it was
+/// pinned), and the order keeps it in its pricing input.
+#[tokio::test]
+async fn an_order_from_a_stream_keeps_the_stream_with_its_pins_in_pin_order() {
+    let s = Studio::open().await;
+    let id = s.live_stream().await;
+    for product in [&s.bulb, &s.lamp] {
+        let r = s
+            .post(&format!("/streams/{id}/pins"), json!({"product_id": product}))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+    let order = s.order(&id, 1).await;
+    let order_id: Uuid = order["id"].as_str().unwrap().parse().unwrap();
+    let txn = s.app.db.tenant(s.t.tenant_id, Access::Read).await.unwrap();
+    let kept = orders::Entity::find_by_id((s.t.tenant_id, order_id))
+        .one(&*txn)
+        .await
+        .unwrap()
+        .unwrap()
+        .pricing;
+    let stream = &kept["cart"]["stream"];
+    assert_eq!(stream["id"], json!(id));
+    assert_eq!(stream["status"], "live");
+    assert_eq!(stream["pinned_product_ids"], json!([s.bulb, s.lamp]));
+    let pins = stream["pins"].as_array().unwrap();
+    assert_eq!(pins.len(), 2, "{stream}");
+    assert_eq!(pins[0]["product_id"], json!(s.bulb));
+    let (first, second) = (
+        pins[0]["pinned_at_ms"].as_i64().unwrap(),
+        pins[1]["pinned_at_ms"].as_i64().unwrap(),
+    );
+    assert!(first > 0 && first <= second, "{stream}");
+}
+
+/// A stream id the store does not have: 422 naming the field, nothing written.
+#[tokio::test]
+async fn an_order_from_an_unknown_stream_is_refused_naming_the_field() {
+    let s = Studio::open().await;
+    let path = format!("/api/v1/storefront/{}/main/orders", s.t.tenant_slug);
+    let body = json!({"email": "sam@example.com", "stream_id": Uuid::new_v4(),
+        "lines": [{"variant_id": s.lamp_variant, "quantity": 1}]});
+    let r = s.app.public_post_keyed(&path, "unknown-stream", body).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "unknown_stream")
+    );
+    assert!(r.body["errors"]["stream_id"].is_array(), "{}", r.body);
+    let list = s.get("/orders").await;
+    assert!(list.items().is_empty());
 }
