@@ -1,6 +1,7 @@
 //! Routing: each new outbox event becomes one delivery per subscribed
 //! install, and is marked dispatched, in one transaction. Order events of
-//! a live stream also put the stock left of its pinned products on the feed.
+//! a live stream also put the stock left of its pinned products on the
+//! feed, once per product for the batch.
 
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
@@ -60,7 +61,8 @@ pub async fn route(state: &AppState, tenant_id: Uuid) -> ApiResult<usize> {
     let targets = targets(&txn, &events).await?;
     let mut installs: HashMap<(Uuid, Hook), Vec<Uuid>> = HashMap::new();
     let mut deliveries = Vec::new();
-    let mut touched = HashSet::new();
+    // Per live stream, the products its orders in this batch took or gave back.
+    let mut ordered: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
     let now = Utc::now();
     for event in &events {
         let (Some(hook), Some(target)) = (Hook::parse(&event.topic), targets.get(&event.id)) else {
@@ -77,8 +79,17 @@ pub async fn route(state: &AppState, tenant_id: Uuid) -> ApiResult<usize> {
             deliveries.push(delivery(&txn, hook, event, target, *install_id, now));
         }
         if let (Hook::OrderCreated | Hook::OrderCancelled, Some(stream)) = (hook, target.stream) {
-            touched.extend(stock_on_feed(state, &txn, event, stream).await?);
+            let products = ordered.entry(stream).or_default();
+            for product in products_of(event) {
+                if !products.contains(&product) {
+                    products.push(product);
+                }
+            }
         }
+    }
+    let mut touched = HashSet::new();
+    for (stream, products) in &ordered {
+        touched.extend(stock_on_feed(state, &txn, *stream, products).await?);
     }
     for chunk in deliveries.chunks(500) {
         event_deliveries::Entity::insert_many(chunk.to_vec())
@@ -198,13 +209,29 @@ fn delivery(
     }
 }
 
-/// After an order of a live stream, the stock left of its pinned products
-/// that the order changed; returns the stream when it wrote something.
+/// The products an order event's lines name.
+fn products_of(event: &outbox_events::Model) -> Vec<Uuid> {
+    serde_json::from_value::<OrderEvent>(event.payload.clone())
+        .map(|order| {
+            order
+                .order
+                .lines
+                .iter()
+                .filter_map(|line| line.product_id.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Puts the stock left of each of `products` that the stream has pinned on
+/// its feed, if it is live: one stock event per product for the whole
+/// batch, as every order of the batch would have read the same stock here.
+/// Returns the stream when it wrote something.
 async fn stock_on_feed(
     state: &AppState,
     txn: &TenantTxn,
-    event: &outbox_events::Model,
     stream_id: Uuid,
+    products: &[Uuid],
 ) -> ApiResult<Option<Uuid>> {
     let Some(stream) = streams::Entity::find_by_id((txn.tenant_id(), stream_id))
         .one(&**txn)
@@ -215,18 +242,11 @@ async fn stock_on_feed(
     if stream.status != LIVE {
         return Ok(None);
     }
-    let Ok(order) = serde_json::from_value::<OrderEvent>(event.payload.clone()) else {
-        return Ok(None);
-    };
     let pins = pinned(txn, stream.id).await?;
     let mut wrote = false;
-    let mut seen = HashSet::new();
-    for line in &order.order.lines {
-        let Ok(product_id) = line.product_id.parse::<Uuid>() else {
-            continue;
-        };
-        if pins.iter().any(|p| p.product_id == product_id) && seen.insert(product_id) {
-            stock_event(txn, stream.id, product_id, state.settings.live.feed_window).await?;
+    for product_id in products {
+        if pins.iter().any(|p| p.product_id == *product_id) {
+            stock_event(txn, stream.id, *product_id, state.settings.live.feed_window).await?;
             wrote = true;
         }
     }

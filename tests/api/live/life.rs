@@ -1,9 +1,9 @@
 //! A stream's whole life through the API, watched by a real SSE client.
 
 use livemall::db::Access;
-use livemall::entities::orders;
+use livemall::entities::{orders, stream_feed};
 use reqwest::StatusCode;
-use sea_orm::EntityTrait;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -216,4 +216,41 @@ async fn an_order_from_an_unknown_stream_is_refused_naming_the_field() {
     assert!(r.body["errors"]["stream_id"].is_array(), "{}", r.body);
     let list = s.get("/orders").await;
     assert!(list.items().is_empty());
+}
+
+/// The stock events of a stream's feed, oldest first: the stock each shows.
+async fn stock_on_feed(s: &Studio, stream_id: &str) -> Vec<i64> {
+    let txn = s.app.db.tenant(s.t.tenant_id, Access::Read).await.unwrap();
+    stream_feed::Entity::find()
+        .filter(stream_feed::Column::StreamId.eq(stream_id.parse::<Uuid>().unwrap()))
+        .filter(stream_feed::Column::Kind.eq("stock"))
+        .order_by_asc(stream_feed::Column::Seq)
+        .all(&*txn)
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.data["variants"][0]["stock"].as_i64().unwrap())
+        .collect()
+}
+
+/// Orders of a pinned product routed together put its stock on the feed
+/// once, with what is left after all of them.
+#[tokio::test]
+async fn orders_routed_together_put_the_stock_left_on_the_feed_once() {
+    let s = Studio::open_with(|settings| settings.events.dispatcher = false).await;
+    let id = s.live_stream().await;
+    let r = s
+        .post(&format!("/streams/{id}/pins"), json!({"product_id": s.lamp}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let before = stock_on_feed(&s, &id).await;
+    assert_eq!(before, vec![10], "the pin shows the stock");
+    for _ in 0..3 {
+        s.order(&id, 1).await;
+    }
+    let routed = livemall::events::route::route(&s.app.state, s.t.tenant_id)
+        .await
+        .unwrap();
+    assert!(routed >= 3, "{routed} events routed");
+    assert_eq!(stock_on_feed(&s, &id).await, vec![10, 7]);
 }
