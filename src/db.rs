@@ -3,13 +3,16 @@
 //! first statement) and platform-wide (sign-up, login).
 
 pub mod batch;
+pub mod writer;
 
 use std::ops::Deref;
+use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::SqliteConnectOptions;
 use sea_orm::{
     ConnAcquireErr, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
     DbErr, QueryResult, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
@@ -41,47 +44,22 @@ pub struct Db {
 }
 
 /// SQLite has one writer at a time, so write transactions queue here, in
-/// arrival order, for one connection kept for writing. The queue replaces
-/// SQLite's busy handler, which sleeps and retries (up to 100 ms a nap) and
-/// so turns contention into long tail latency. The connection, which sees
-/// no commits but its own, keeps its page cache from one transaction to the
-/// next; a pooled connection finds its cache stale after another
-/// connection's commit and reads the pages again. (Platform-wide writers,
-/// which are rare, wait for the connection itself rather than the queue.)
+/// arrival order, for their turn (`turn`) at the connections kept for
+/// writing: the driver's, for transactions written as async code, and the
+/// writer's own (see [`writer`]), for checkouts. The queue replaces SQLite's
+/// busy handler, which sleeps and retries (up to 100 ms a nap) and so turns
+/// contention into long tail latency. A writing connection sees few commits
+/// but its own and keeps its page cache from one transaction to the next;
+/// a pooled connection finds its cache stale after another connection's
+/// commit and reads the pages again. (Platform-wide writers, which are
+/// rare, wait for the driver's connection itself rather than the queue.)
 #[derive(Clone, Debug)]
 struct Writer {
     conn: DatabaseConnection,
     turn: Arc<Mutex<()>>,
-    thread: Arc<WriterThread>,
-}
-
-/// SQLite: a thread of its own for write transactions that are hot (see
-/// [`Db::on_writer`]). Between the statements of a transaction its task
-/// waits for the database, and a request worker resumes such a task only
-/// after every task queued before it (pricing, reads, HTTP), while the
-/// writer's lock is held and every other writer waits. Here it is resumed
-/// at once. The thread ends when the last `Db` clone is dropped.
-#[derive(Debug)]
-struct WriterThread {
-    runtime: tokio::runtime::Handle,
-    _stop: tokio::sync::oneshot::Sender<()>,
-}
-
-impl WriterThread {
-    fn start() -> std::io::Result<WriterThread> {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        let handle = runtime.handle().clone();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        std::thread::Builder::new()
-            .name("livemall-writer".into())
-            .spawn(move || {
-                let _ = runtime.block_on(stopped);
-            })?;
-        Ok(WriterThread {
-            runtime: handle,
-            _stop: stop,
-        })
-    }
+    /// The writer's own connection and thread, for hot write transactions
+    /// (see [`Db::on_writer`]); it takes the same turn.
+    thread: writer::WriterThread,
 }
 
 /// How long a writer waits for its turn before the request fails with 503.
@@ -100,34 +78,39 @@ impl Db {
             .context("connecting to the database")?;
         let backend = conn.get_database_backend();
         let writer = match backend {
-            DbBackend::Sqlite => Some(Writer {
-                conn: Database::connect(options(&url, 1))
-                    .await
-                    .context("connecting to the database for writing")?,
-                turn: Arc::new(Mutex::new(())),
-                thread: Arc::new(WriterThread::start()?),
-            }),
+            DbBackend::Sqlite => {
+                let turn = Arc::new(Mutex::new(()));
+                let path = SqliteConnectOptions::from_str(&url)
+                    .context("reading the SQLite address")?
+                    .get_filename()
+                    .to_path_buf();
+                Some(Writer {
+                    conn: Database::connect(options(&url, 1))
+                        .await
+                        .context("connecting to the database for writing")?,
+                    thread: writer::WriterThread::start(path, Arc::clone(&turn), WRITER_WAIT)
+                        .context("opening the database for writing")?,
+                    turn,
+                })
+            }
             _ => None,
         };
         let notifier = (backend == DbBackend::Postgres).then(|| Arc::new(Notifier::new(conn.clone())));
         Ok(Db { conn, writer, notifier })
     }
 
-    /// Runs `job` on SQLite's writer thread (see [`WriterThread`]); on
-    /// PostgreSQL, where writers do not take turns, right here. The job
-    /// runs to its end even if the caller stops waiting.
+    /// SQLite: runs `job` on the writer's own connection, in this
+    /// process's turn at writing (see [`writer`]): a whole write
+    /// transaction with no hand-off between its statements. The job runs to
+    /// its end even if the caller stops waiting; one that could not start
+    /// within the writer's wait fails with a timeout (503) and never runs.
     pub async fn on_writer<T: Send + 'static>(
         &self,
-        job: impl std::future::Future<Output = T> + Send + 'static,
+        job: impl FnOnce(&mut rusqlite::Connection) -> T + Send + 'static,
     ) -> Result<T, DbErr> {
         match &self.writer {
-            Some(writer) => writer
-                .thread
-                .runtime
-                .spawn(job)
-                .await
-                .map_err(|e| DbErr::Custom(format!("the writer's task failed: {e}"))),
-            None => Ok(job.await),
+            Some(writer) => writer.thread.run(job).await,
+            None => Err(DbErr::Custom("the writer's own connection is SQLite's".into())),
         }
     }
 

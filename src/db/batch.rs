@@ -15,8 +15,7 @@ use sea_orm::{ConnectionTrait, DbBackend, DbErr, QueryResult, Statement, Value};
 /// Statements to send together; SQLite only.
 #[derive(Default)]
 pub struct Batch {
-    sql: String,
-    values: Vec<Value>,
+    statements: Vec<(String, Vec<Value>)>,
 }
 
 impl Batch {
@@ -32,11 +31,7 @@ impl Batch {
 
     /// A statement written in SQL with `?` placeholders, bound in order.
     pub fn push_sql(&mut self, sql: &str, values: impl IntoIterator<Item = Value>) {
-        if !self.sql.is_empty() {
-            self.sql.push_str(";\n");
-        }
-        self.sql.push_str(sql);
-        self.values.extend(values);
+        self.statements.push((sql.to_string(), values.into_iter().collect()));
     }
 
     /// A statement built for SQLite by sea-orm.
@@ -45,13 +40,27 @@ impl Batch {
         self.push_sql(&statement.sql, values);
     }
 
+    /// The statements, each with its values, in order.
+    pub fn statements(&self) -> &[(String, Vec<Value>)] {
+        &self.statements
+    }
+
     /// Runs every statement in one round trip; answers the rows, in order.
     pub async fn run(self, conn: &impl ConnectionTrait) -> Result<Steps, DbErr> {
-        if self.sql.is_empty() {
+        if self.statements.is_empty() {
             return Ok(Steps(Vec::new()));
         }
+        let mut sql = String::new();
+        let mut values = Vec::new();
+        for (text, mut bound) in self.statements {
+            if !sql.is_empty() {
+                sql.push_str(";\n");
+            }
+            sql.push_str(&text);
+            values.append(&mut bound);
+        }
         let rows = conn
-            .query_all_raw(Statement::from_sql_and_values(DbBackend::Sqlite, self.sql, self.values))
+            .query_all_raw(Statement::from_sql_and_values(DbBackend::Sqlite, sql, values))
             .await?;
         Steps::of(rows)
     }
@@ -129,8 +138,10 @@ pub fn returning_step(step: i64) -> ReturningClause {
     sea_orm::sea_query::Query::returning().expr(Expr::cust(step.to_string()))
 }
 
-/// The rows a batch answered, each with its statement's step.
-pub struct Steps(Vec<(i64, QueryResult)>);
+/// The rows a batch answered, each with its statement's step; a row is
+/// the driver's (`QueryResult`) or, from the writer's own connection (see
+/// [`super::writer`]), its values.
+pub struct Steps<R = QueryResult>(Vec<(i64, R)>);
 
 impl Steps {
     fn of(rows: Vec<QueryResult>) -> Result<Steps, DbErr> {
@@ -140,6 +151,13 @@ impl Steps {
         }
         Ok(Steps(steps))
     }
+}
+
+impl<R> Steps<R> {
+    /// Rows already read, each with its step.
+    pub fn from_rows(rows: Vec<(i64, R)>) -> Steps<R> {
+        Steps(rows)
+    }
 
     /// Whether the statement of `step` answered a row.
     pub fn answered(&self, step: i64) -> bool {
@@ -147,7 +165,7 @@ impl Steps {
     }
 
     /// The first row the statement of `step` answered.
-    pub fn row(&self, step: i64) -> Option<&QueryResult> {
+    pub fn row(&self, step: i64) -> Option<&R> {
         self.0.iter().find(|(s, _)| *s == step).map(|(_, row)| row)
     }
 }

@@ -169,9 +169,9 @@ async fn orders_used_up(db: &impl ConnectionTrait, account: &Account) -> ApiErro
 
 /// The refusal for the first statement in `done` that did not take what
 /// it asked for: a line's stock, a plug-in's claim, the plan's next order.
-async fn refusal(
+async fn refusal<R>(
     txn: &TenantTxn,
-    done: &Steps,
+    done: &Steps<R>,
     lines: &[(Uuid, &CartLine)],
     claims: &[counters::Merged<'_, '_>],
     account: Option<&Account>,

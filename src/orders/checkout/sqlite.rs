@@ -1,5 +1,5 @@
-//! Placing an order on SQLite in one turn at the writer of three round
-//! trips. SQLite has one writer at a time, and every other checkout waits
+//! Placing an order on SQLite in one job on the writer's own connection.
+//! SQLite has one writer at a time, and every other checkout waits
 //! while one holds the writer's lock, so everything that can be done before
 //! the lock is taken is done before it, and the turn only writes:
 //!
@@ -18,16 +18,21 @@
 //!   statement answers its step when it took what it asked for; one that
 //!   did not refuses the order, and the rollback undoes everything the
 //!   batch wrote. A key already used stops the batch with a unique-key
-//!   error, and its first answer is sent again.
-//! - After the turn: the response, or the refusal's message (which reads
-//!   what was left on a reader).
+//!   error.
+//! - After the turn: the response; the refusal's message (which reads what
+//!   was left on a reader); or, for a key already used, its first answer
+//!   sent again.
 //!
-//! The turn runs on the writer's thread ([`crate::db::Db::on_writer`]), so
-//! it waits for nothing but the database while it holds the lock.
+//! The turn is one job on the writer's thread ([`crate::db::Db::on_writer`]):
+//! its statements run one after another on that thread's connection, with
+//! no hand-off between them, so it waits for nothing but SQLite while it
+//! holds the lock.
 
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 use livemall_abi::OrderEvent;
+use rusqlite::types::Value as Sql;
+use rusqlite::{Connection, TransactionBehavior};
 use sea_orm::sea_query::Expr;
 use sea_orm::{DbBackend, EntityTrait, QueryTrait, Value};
 use uuid::Uuid;
@@ -40,8 +45,9 @@ use crate::billing::account::{self, Account};
 use crate::billing::usage;
 use crate::catalog::stock;
 use crate::db::batch::{returning_step, Batch, Steps};
-use crate::db::{Access, Db, TenantTxn};
-use crate::entities::{idempotency_keys, outbox_events};
+use crate::db::writer::run_batch;
+use crate::db::Access;
+use crate::entities::outbox_events;
 use crate::error::{ApiError, ApiResult};
 use crate::events::outbox;
 use crate::http::idempotency;
@@ -52,23 +58,23 @@ use crate::state::AppState;
 
 /// The writer's turn, built before it: moved to the writer's thread.
 struct Turn {
-    tenant_id: Uuid,
     batch: Batch,
     /// The steps that must all answer for the order to commit.
     required: Vec<i64>,
     /// The end of the shortest-lived price applied, in Unix milliseconds.
     until_ms: Option<i64>,
-    key: Option<String>,
 }
 
 /// What the turn answers.
 enum Outcome {
     /// Committed, with the order's number.
     Created(i64),
-    /// The key was used before: its row.
-    Seen(idempotency_keys::Model),
     /// Rolled back: a step that had to answer did not.
-    Refused(Steps),
+    Refused(Steps<Vec<Sql>>),
+    /// Rolled back before the batch ended (a price that ran out, a key
+    /// already used, a database error): the key's first answer if it was
+    /// used before, else this error.
+    Stopped(ApiError),
 }
 
 pub(super) async fn place(state: &AppState, mut p: Placing<'_>) -> ApiResult<HttpResponse> {
@@ -89,13 +95,12 @@ pub(super) async fn place(state: &AppState, mut p: Placing<'_>) -> ApiResult<Htt
         Err(refused) => return unless_used_before(state, &p, refused).await,
     };
 
-    let db = state.db.clone();
-    match state.db.on_writer(async move { write(&db, turn).await }).await?? {
+    match state.db.on_writer(move |conn| write(conn, turn)).await? {
         Outcome::Created(number) => Ok(idempotency::respond(
             StatusCode::CREATED,
             format!("{prefix}{number}{suffix}"),
         )),
-        Outcome::Seen(existing) => idempotency::answer_again(existing, &p.fingerprint),
+        Outcome::Stopped(error) => unless_used_before(state, &p, error).await,
         Outcome::Refused(done) => {
             let reader = state.db.tenant(tenant_id, Access::Read).await?;
             Err(refusal(&reader, &done, &lines, &merged, account.as_ref())
@@ -176,51 +181,41 @@ async fn prepare(
         )?;
     }
     let turn = Turn {
-        tenant_id,
         batch,
         required,
         until_ms: p.priced.valid_until_ms(),
-        key: p.key.0.clone(),
     };
     Ok((turn, (prefix, suffix)))
 }
 
-/// The turn: the batch and the commit, under the writer's lock.
-async fn write(db: &Db, turn: Turn) -> ApiResult<Outcome> {
-    let txn = db.tenant(turn.tenant_id, Access::Write).await?;
+/// The turn, on the writer's own connection: the batch and the commit.
+fn write(conn: &mut Connection, turn: Turn) -> Outcome {
+    attempt(conn, turn)
+        .unwrap_or_else(|error| Outcome::Stopped(ApiError::Internal(anyhow::Error::new(error).context("database"))))
+}
+
+fn attempt(conn: &mut Connection, turn: Turn) -> rusqlite::Result<Outcome> {
+    // Dropped without a commit, the transaction rolls back.
+    let txn = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     // A price that ended while the order waited for its turn is not committed.
     if turn
         .until_ms
         .is_some_and(|until| types::now().timestamp_millis() >= until)
     {
-        return seen_or(&txn, turn.key, price_changed()).await;
+        return Ok(Outcome::Stopped(price_changed()));
     }
-    let done = match turn.batch.run(&*txn).await {
-        Ok(done) => done,
-        Err(error) => return seen_or(&txn, turn.key, error.into()).await,
-    };
+    let done = run_batch(&txn, &turn.batch)?;
     if !turn.required.iter().all(|s| done.answered(*s)) {
         return Ok(Outcome::Refused(done));
     }
-    let number: i64 = match done.row(NUMBERED) {
-        Some(row) => row.try_get_by_index(1)?,
-        None => {
-            return Err(ApiError::Internal(anyhow::anyhow!(
-                "the store's next number was not taken"
-            )))
-        }
+    let Some(Sql::Integer(number)) = done.row(NUMBERED).and_then(|row| row.first()) else {
+        return Ok(Outcome::Stopped(ApiError::Internal(anyhow::anyhow!(
+            "the store's next number was not taken"
+        ))));
     };
-    txn.commit().await?;
+    let number = *number;
+    txn.commit()?;
     Ok(Outcome::Created(number))
-}
-
-/// The key's row when an earlier request used it; otherwise `error`.
-async fn seen_or(txn: &TenantTxn, key: Option<String>, error: ApiError) -> ApiResult<Outcome> {
-    let Some(key) = key else { return Err(error) };
-    match idempotency::stored(txn, key).await? {
-        Some(existing) => Ok(Outcome::Seen(existing)),
-        None => Err(error),
-    }
 }
 
 /// A checkout refused before its turn: a key already used is answered as
