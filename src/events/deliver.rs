@@ -1,14 +1,17 @@
-//! Delivering: due deliveries are claimed (skipping rows another process
-//! holds), their hooks called, and each outcome written with its effects in
-//! the same transaction. A delivery waits while an earlier one of its lane
-//! to the same install is still open, so a lane's events arrive in order.
+//! Delivering: due deliveries are claimed, their hooks called, and each
+//! outcome written with its effects in one transaction. On PostgreSQL the
+//! claim's row locks (skipping rows another process holds) last from the
+//! claim to the outcomes; on SQLite the plug-ins run outside any
+//! transaction and an outcome is written only for a delivery still open as
+//! it was read. A delivery waits while an earlier one of its lane to the
+//! same install is still open, so a lane's events arrive in order.
 
 use std::sync::Arc;
 
 use chrono::{Duration, Utc};
 use livemall_abi::{Hook, Input, InstallInfo, StoreInfo, TimerEvent, ABI_VERSION};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, LockBehavior, LockType, Query};
-use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{ColumnTrait, Condition, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -36,60 +39,21 @@ struct Job {
     default_stream: Option<Uuid>,
 }
 
+/// A call's result; `None` when the install could not be called.
+type Called = Option<Result<CallOutcome, CallFailure>>;
+
 /// Delivers up to `events.batch` due deliveries of the tenant; returns how many were tried.
 ///
-/// The claimed rows are the heads of their lanes; holding a head's lock
-/// owns its lane, so the lane's next deliveries follow in the same
-/// transaction, in event order, until one fails. Lanes advance side by side:
-/// each step calls the next delivery of every lane at once.
+/// The claimed rows are the heads of their lanes, and a lane's next
+/// deliveries follow in event order until one fails. Lanes advance side by
+/// side: each step calls the next delivery of every lane at once, then
+/// writes the outcomes with their effects in one transaction, and the next
+/// step's inputs see them.
 pub async fn deliver_due(state: &AppState, tenant_id: Uuid) -> ApiResult<usize> {
-    let txn = state.db.tenant(tenant_id, Access::Write).await?;
-    let heads = claim(state, &txn).await?;
-    if heads.is_empty() {
-        return Ok(0);
-    }
-    let mut lanes = Vec::with_capacity(heads.len());
-    for head in heads {
-        lanes.push(lane(state, &txn, head).await?.into_iter());
-    }
-    let mut done: Vec<(Job, Option<Result<CallOutcome, CallFailure>>)> = Vec::new();
-    let mut applied = Applied::default();
-    let mut open: Vec<usize> = (0..lanes.len()).collect();
-    while !open.is_empty() {
-        let mut step = Vec::with_capacity(open.len());
-        for &i in &open {
-            if let Some(row) = lanes[i].next() {
-                step.push((i, prepare(state, &txn, row).await?));
-            }
-        }
-        let results = futures_util::future::join_all(step.iter().map(|(_, job)| call(state, job))).await;
-        open.clear();
-        for ((i, job), result) in step.into_iter().zip(results) {
-            let outcome = match &result {
-                Some(Ok(ok)) => {
-                    let customer = job.customer.as_deref();
-                    apply(
-                        state,
-                        &txn,
-                        &job.row,
-                        &ok.effects,
-                        customer,
-                        job.default_stream,
-                        &mut applied,
-                    )
-                    .await?;
-                    open.push(i);
-                    Ok(())
-                }
-                Some(Err(failure)) => Err(format!("{}: {}", failure.code(), failure.error())),
-                None => Err("the install is switched off or removed".to_string()),
-            };
-            settle(state, &txn, &job.row, outcome).await?;
-            done.push((job, result));
-        }
-    }
-    let tried = done.len();
-    txn.commit().await?;
+    let (tried, applied, done) = match state.db.backend() {
+        DbBackend::Sqlite => deliver_in_turns(state, tenant_id).await?,
+        _ => deliver_holding_lanes(state, tenant_id).await?,
+    };
     applied.announce(state, tenant_id).await;
     let records: Vec<CallRecord<'_>> = done
         .iter()
@@ -107,6 +71,110 @@ pub async fn deliver_due(state: &AppState, tenant_id: Uuid) -> ApiResult<usize> 
         tracing::warn!(error = %error, "recording async hook calls failed");
     }
     Ok(tried)
+}
+
+/// What a run of deliveries leaves: how many were tried, what their
+/// effects touched, and the calls made with their results.
+type Delivered = (usize, Applied, Vec<(Job, Called)>);
+
+/// PostgreSQL: one transaction whose locks own the claimed lanes (rows
+/// another process holds are skipped), the plug-ins called inside it.
+async fn deliver_holding_lanes(state: &AppState, tenant_id: Uuid) -> ApiResult<Delivered> {
+    let txn = state.db.tenant(tenant_id, Access::Write).await?;
+    let mut lanes = lanes(state, &txn).await?;
+    let mut done = Vec::new();
+    let mut applied = Applied::default();
+    let mut open: Vec<usize> = (0..lanes.len()).collect();
+    while !open.is_empty() {
+        let step = next_step(state, &txn, &mut lanes, &open).await?;
+        let results = futures_util::future::join_all(step.iter().map(|(_, job)| call(state, job))).await;
+        open = write_step(state, &txn, step, results, &mut applied, &mut done).await?;
+    }
+    let tried = done.len();
+    txn.commit().await?;
+    Ok((tried, applied, done))
+}
+
+/// SQLite: each step read on a reader, its plug-ins called with no
+/// transaction open, and its outcomes written in a turn at the writer of
+/// their own, so no checkout waits for the writer while a plug-in runs. A
+/// delivery is settled only if it is still open with the attempts it was
+/// read with; one another run settled meanwhile is dropped with its effects.
+async fn deliver_in_turns(state: &AppState, tenant_id: Uuid) -> ApiResult<Delivered> {
+    let mut lanes = lanes(state, &state.db.tenant(tenant_id, Access::Read).await?).await?;
+    let mut done = Vec::new();
+    let mut applied = Applied::default();
+    let mut open: Vec<usize> = (0..lanes.len()).collect();
+    while !open.is_empty() {
+        let step = next_step(
+            state,
+            &state.db.tenant(tenant_id, Access::Read).await?,
+            &mut lanes,
+            &open,
+        )
+        .await?;
+        let results = futures_util::future::join_all(step.iter().map(|(_, job)| call(state, job))).await;
+        let txn = state.db.tenant(tenant_id, Access::Write).await?;
+        open = write_step(state, &txn, step, results, &mut applied, &mut done).await?;
+        txn.commit().await?;
+    }
+    Ok((done.len(), applied, done))
+}
+
+/// The due lanes: each claimed head with the open deliveries after it.
+async fn lanes(state: &AppState, txn: &TenantTxn) -> ApiResult<Vec<std::vec::IntoIter<rows::Model>>> {
+    let heads = claim(state, txn).await?;
+    let mut lanes = Vec::with_capacity(heads.len());
+    for head in heads {
+        lanes.push(lane(state, txn, head).await?.into_iter());
+    }
+    Ok(lanes)
+}
+
+/// The next delivery of every open lane, ready to call.
+async fn next_step(
+    state: &AppState,
+    txn: &TenantTxn,
+    lanes: &mut [std::vec::IntoIter<rows::Model>],
+    open: &[usize],
+) -> ApiResult<Vec<(usize, Job)>> {
+    let mut step = Vec::with_capacity(open.len());
+    for &i in open {
+        if let Some(row) = lanes[i].next() {
+            step.push((i, prepare(state, txn, row).await?));
+        }
+    }
+    Ok(step)
+}
+
+/// Writes a step's outcomes and the effects of its successful calls;
+/// answers the lanes that go on (those whose delivery succeeded).
+async fn write_step(
+    state: &AppState,
+    txn: &TenantTxn,
+    step: Vec<(usize, Job)>,
+    results: Vec<Called>,
+    applied: &mut Applied,
+    done: &mut Vec<(Job, Called)>,
+) -> ApiResult<Vec<usize>> {
+    let mut open = Vec::new();
+    for ((i, job), result) in step.into_iter().zip(results) {
+        let outcome = match &result {
+            Some(Ok(_)) => Ok(()),
+            Some(Err(failure)) => Err(format!("{}: {}", failure.code(), failure.error())),
+            None => Err("the install is switched off or removed".to_string()),
+        };
+        if !settle(state, txn, &job.row, outcome).await? {
+            continue;
+        }
+        if let Some(Ok(ok)) = &result {
+            let customer = job.customer.as_deref();
+            apply(state, txn, &job.row, &ok.effects, customer, job.default_stream, applied).await?;
+            open.push(i);
+        }
+        done.push((job, result));
+    }
+    Ok(open)
 }
 
 /// Calls the job's hook; `None` when the install cannot be called.
@@ -255,30 +323,37 @@ fn timer_event(payload: &Value) -> TimerEvent {
 }
 
 /// Writes the outcome of one try: delivered, or failed with the next try
-/// after `backoff * 2^(attempts-1)`, or dead after the last try.
-async fn settle(state: &AppState, txn: &TenantTxn, row: &rows::Model, outcome: Result<(), String>) -> ApiResult<()> {
+/// after `backoff * 2^(attempts-1)`, or dead after the last try. Answers
+/// false, writing nothing, when the delivery is no longer open with the
+/// attempts it was read with (another run settled it).
+async fn settle(state: &AppState, txn: &TenantTxn, row: &rows::Model, outcome: Result<(), String>) -> ApiResult<bool> {
     let settings = &state.settings.events;
     let attempts = row.attempts + 1;
     let now = Utc::now();
-    let mut active: rows::ActiveModel = row.clone().into();
-    active.attempts = Set(attempts);
-    match outcome {
-        Ok(()) => {
-            active.status = Set(DELIVERED.into());
-            active.delivered_at = Set(Some(now));
-        }
-        Err(message) if attempts >= settings.max_attempts => {
-            active.status = Set(DEAD.into());
-            active.last_error = Set(Some(message));
-        }
+    let mut update = rows::Entity::update_many()
+        .col_expr(rows::Column::Attempts, Expr::value(attempts))
+        .filter(rows::Column::TenantId.eq(row.tenant_id))
+        .filter(rows::Column::Id.eq(row.id))
+        .filter(rows::Column::Attempts.eq(row.attempts))
+        .filter(rows::Column::Status.is_in(OPEN));
+    update = match outcome {
+        Ok(()) => update
+            .col_expr(rows::Column::Status, Expr::value(DELIVERED))
+            .col_expr(rows::Column::DeliveredAt, Expr::value(now)),
+        Err(message) if attempts >= settings.max_attempts => update
+            .col_expr(rows::Column::Status, Expr::value(DEAD))
+            .col_expr(rows::Column::LastError, Expr::value(message)),
         Err(message) => {
             let shift = Ord::min(u32::try_from(attempts - 1).unwrap_or(0), 20);
             let wait = settings.backoff_ms.saturating_mul(1u64 << shift);
-            active.status = Set(FAILED.into());
-            active.last_error = Set(Some(message));
-            active.next_attempt_at = Set(now + Duration::milliseconds(i64::try_from(wait).unwrap_or(i64::MAX)));
+            update
+                .col_expr(rows::Column::Status, Expr::value(FAILED))
+                .col_expr(rows::Column::LastError, Expr::value(message))
+                .col_expr(
+                    rows::Column::NextAttemptAt,
+                    Expr::value(now + Duration::milliseconds(i64::try_from(wait).unwrap_or(i64::MAX))),
+                )
         }
-    }
-    active.update(&**txn).await?;
-    Ok(())
+    };
+    Ok(update.exec(&**txn).await?.rows_affected == 1)
 }

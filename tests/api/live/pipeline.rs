@@ -116,39 +116,82 @@ async fn a_streams_events_are_delivered_in_order() {
 #[tokio::test]
 async fn an_order_event_can_release_counter_units() {
     let s = Studio::open().await;
-    let config = json!({
-        "cart.price": {"claims": [{"key": "promo", "amount": 1, "limit": 5, "message": "used up"}]},
-        "order.paid": {"releases": [{"key": "promo", "amount": 1}]},
-    });
-    let install = s.install("async_effects", "promo", config).await;
+    let install = s.install("async_effects", "promo", promo()).await;
     let id = s.live_stream().await;
     let order = s.order(&id, 1).await;
-    let used = || async {
-        use sea_orm::EntityTrait;
-        let txn = s
-            .app
-            .db
-            .tenant(s.t.tenant_id, livemall::db::Access::Read)
-            .await
-            .unwrap();
-        livemall::entities::plugin_counters::Entity::find()
-            .all(&*txn)
-            .await
-            .unwrap()
-            .into_iter()
-            .filter(|c| c.install_id == install)
-            .map(|c| c.used)
-            .sum::<i64>()
-    };
-    assert_eq!(used().await, 1);
-    let r = s
-        .post(&format!("/orders/{}/pay", order["id"].as_str().unwrap()), json!({}))
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(used(&s, install).await, 1);
+    pay(&s, &order).await;
     s.wait_deliveries(install, |d| {
         d.iter()
             .any(|d| d["hook"] == "order.paid" && d["status"] == "delivered")
     })
     .await;
-    assert_eq!(used().await, 0, "released once");
+    assert_eq!(used(&s, install).await, 0, "released once");
+}
+
+/// Two delivery runs at once (a second process, or a replay racing the
+/// dispatcher) deliver each delivery once and apply its effects once: on
+/// PostgreSQL the second skips the rows the first holds, on SQLite the
+/// second finds them settled when it comes to write and drops its results.
+#[tokio::test]
+async fn two_delivery_runs_at_once_apply_each_delivery_once() {
+    let s = Studio::open_with(|settings| settings.events.dispatcher = false).await;
+    let install = s.install("async_effects", "promo", promo()).await;
+    let id = s.live_stream().await;
+    let order = s.order(&id, 1).await;
+    s.order(&id, 1).await;
+    s.order(&id, 1).await;
+    pay(&s, &order).await;
+    let state = &s.app.state;
+    livemall::events::route::route(state, s.t.tenant_id).await.unwrap();
+    let (a, b) = tokio::join!(
+        livemall::events::deliver::deliver_due(state, s.t.tenant_id),
+        livemall::events::deliver::deliver_due(state, s.t.tenant_id),
+    );
+    let tried = a.unwrap() + b.unwrap();
+
+    let items = s.deliveries(install, None).await;
+    assert!(items.iter().any(|d| d["hook"] == "order.paid"), "{items:?}");
+    assert_eq!(statuses(&items), vec!["delivered"; items.len()]);
+    assert!(items.iter().all(|d| d["attempts"] == 1), "{items:?}");
+    assert_eq!(tried, items.len(), "each delivery tried by one run");
+    assert_eq!(
+        used(&s, install).await,
+        2,
+        "three orders claimed one each, the paid one released once"
+    );
+}
+
+/// A promotion claiming one use per order (at most 5), released when the order is paid.
+fn promo() -> Value {
+    json!({
+        "cart.price": {"claims": [{"key": "promo", "amount": 1, "limit": 5, "message": "used up"}]},
+        "order.paid": {"releases": [{"key": "promo", "amount": 1}]},
+    })
+}
+
+async fn pay(s: &Studio, order: &Value) {
+    let r = s
+        .post(&format!("/orders/{}/pay", order["id"].as_str().unwrap()), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}
+
+/// The uses the install's counters hold.
+async fn used(s: &Studio, install: uuid::Uuid) -> i64 {
+    use sea_orm::EntityTrait;
+    let txn = s
+        .app
+        .db
+        .tenant(s.t.tenant_id, livemall::db::Access::Read)
+        .await
+        .unwrap();
+    livemall::entities::plugin_counters::Entity::find()
+        .all(&*txn)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.install_id == install)
+        .map(|c| c.used)
+        .sum()
 }
