@@ -96,9 +96,21 @@ fn open(path: &PathBuf) -> anyhow::Result<Connection> {
 fn serve(mut conn: Connection, queue: &mpsc::Receiver<Job>, turn: &Mutex<()>) {
     while let Ok(job) = queue.recv() {
         let _turn = turn.blocking_lock();
-        job(&mut conn);
+        survive(job, &mut conn);
         while let Ok(job) = queue.try_recv() {
-            job(&mut conn);
+            survive(job, &mut conn);
+        }
+    }
+}
+
+/// Runs a job; one that panics ends alone (its transaction, dropped while
+/// unwinding, rolls back, and its caller is told it ended without an
+/// answer), and the thread goes on with the next.
+fn survive(job: Job, conn: &mut Connection) {
+    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(conn))).is_err() {
+        tracing::error!("a job on the writer's connection panicked");
+        if !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
         }
     }
 }
@@ -301,6 +313,36 @@ mod tests {
             .unwrap();
         assert!(steps.answered(1) && !steps.answered(2) && steps.answered(3));
         assert_eq!(steps.row(3), Some(&vec![rusqlite::types::Value::Integer(0)]));
+    }
+
+    #[tokio::test]
+    async fn a_job_that_panics_ends_alone_and_the_next_one_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = WriterThread::start(
+            dir.path().join("t.db"),
+            Arc::new(Mutex::new(())),
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        writer
+            .run(|conn| conn.execute_batch("CREATE TABLE t (n INTEGER)"))
+            .await
+            .unwrap()
+            .unwrap();
+        let failed = writer
+            .run(|conn| {
+                let txn = conn.transaction().unwrap();
+                txn.execute_batch("INSERT INTO t VALUES (1)").unwrap();
+                panic!("a bug in a job");
+            })
+            .await;
+        assert!(matches!(failed, Err(sea_orm::DbErr::Custom(_))), "{failed:?}");
+        let rows: i64 = writer
+            .run(|conn| conn.query_row("SELECT count(*) FROM t", [], |row| row.get(0)))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(rows, 0, "the panicking job's insert was rolled back");
     }
 
     #[tokio::test]
