@@ -285,15 +285,20 @@ mod tests {
         assert!(read(0)[7].starts_with("blob:"), "a UUID is its bytes: {}", read(0)[7]);
     }
 
-    #[tokio::test]
-    async fn steps_answer_with_their_values_and_statements_run_in_order() {
+    /// A writer on a new database file (kept while the directory lives).
+    fn fresh_writer() -> (tempfile::TempDir, WriterThread) {
         let dir = tempfile::tempdir().unwrap();
         let writer = WriterThread::start(
             dir.path().join("t.db"),
             Arc::new(Mutex::new(())),
             Duration::from_secs(5),
-        )
-        .unwrap();
+        );
+        (dir, writer.unwrap())
+    }
+
+    #[tokio::test]
+    async fn steps_answer_with_their_values_and_statements_run_in_order() {
+        let (_dir, writer) = fresh_writer();
         let steps = writer
             .run(|conn| {
                 conn.execute_batch(
@@ -317,13 +322,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_job_that_panics_ends_alone_and_the_next_one_runs() {
-        let dir = tempfile::tempdir().unwrap();
-        let writer = WriterThread::start(
-            dir.path().join("t.db"),
-            Arc::new(Mutex::new(())),
-            Duration::from_secs(5),
-        )
-        .unwrap();
+        let (_dir, writer) = fresh_writer();
         writer
             .run(|conn| conn.execute_batch("CREATE TABLE t (n INTEGER)"))
             .await
