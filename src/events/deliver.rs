@@ -114,9 +114,20 @@ async fn deliver_in_turns(state: &AppState, tenant_id: Uuid) -> ApiResult<Delive
         )
         .await?;
         let results = futures_util::future::join_all(step.iter().map(|(_, job)| call(state, job))).await;
-        let txn = state.db.tenant(tenant_id, Access::Write).await?;
-        open = write_step(state, &txn, step, results, &mut applied, &mut done).await?;
-        txn.commit().await?;
+        let written = async {
+            let txn = state.db.tenant(tenant_id, Access::Write).await?;
+            let open = write_step(state, &txn, step, results, &mut applied, &mut done).await?;
+            txn.commit().await?;
+            ApiResult::Ok(open)
+        };
+        match written.await {
+            Ok(next) => open = next,
+            Err(error) => {
+                // The steps before it are committed: their viewers are told.
+                applied.announce(state, tenant_id).await;
+                return Err(error);
+            }
+        }
     }
     Ok((done.len(), applied, done))
 }
