@@ -218,8 +218,8 @@ fn attempt(conn: &mut Connection, turn: Turn) -> rusqlite::Result<Outcome> {
     Ok(Outcome::Created(number))
 }
 
-/// A checkout refused before its turn: a key already used is answered as
-/// before; otherwise the refusal.
+/// A checkout refused before its turn or stopped in it: a key already
+/// used is answered as before; otherwise the refusal.
 async fn unless_used_before(state: &AppState, p: &Placing<'_>, refused: ApiError) -> ApiResult<HttpResponse> {
     let Some(key) = &p.key.0 else { return Err(refused) };
     let reader = state.db.tenant(p.tenant_id, Access::Read).await?;
