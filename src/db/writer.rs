@@ -15,7 +15,7 @@
 //! are bound as the driver binds them (see [`bind`]), so a row written here
 //! reads back through the pool exactly as one written there.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
@@ -82,7 +82,7 @@ impl WriterThread {
     }
 }
 
-fn open(path: &PathBuf) -> anyhow::Result<Connection> {
+fn open(path: &Path) -> anyhow::Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(Duration::from_secs(10))?;
