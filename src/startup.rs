@@ -125,11 +125,14 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .service(health::ready)
             .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", ApiDoc::openapi()))
             .service(
+                // The router tries each route in turn, a regular expression
+                // for each with a path parameter; the shopper's cart and
+                // order routes, the busiest, go first.
                 web::scope("/api/v1")
+                    .configure(orders::routes)
                     .configure(auth::routes)
                     .configure(tenancy::routes)
                     .configure(catalog::routes)
-                    .configure(orders::routes)
                     .configure(marketplace::routes)
                     .configure(live::routes)
                     .configure(events::routes)
