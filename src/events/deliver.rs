@@ -189,7 +189,7 @@ async fn write_step(
 }
 
 /// Calls the job's hook; `None` when the install cannot be called.
-async fn call(state: &AppState, job: &Job) -> Option<Result<CallOutcome, CallFailure>> {
+async fn call(state: &AppState, job: &Job) -> Called {
     let install = job.install.as_ref()?;
     let hook = Hook::parse(&job.row.hook)?;
     let request = CallRequest::new(hook, job.input.clone());
