@@ -184,17 +184,17 @@ impl Db {
     }
 
     /// A transaction confined to the tenant its first statement finds:
-    /// `lookup` (a platform-wide query, at most one row) names the tenant in
-    /// its column `tenant_column`. On PostgreSQL the same statement sets the
-    /// role and that tenant for the rest of the transaction, so finding a
-    /// storefront and walling off its tenant is one round trip; a checkout
-    /// goes on to write in it. On SQLite it is a reader's and only reads.
+    /// `lookup` (a platform-wide query; its rows, if several, all of one
+    /// tenant) names the tenant in its column `tenant_column`. On
+    /// PostgreSQL the same statement sets the role and that tenant for the
+    /// rest of the transaction, so finding a storefront and walling off its
+    /// tenant is one round trip; a checkout goes on to write in it. On SQLite it is a reader's and only reads.
     /// `None` when `lookup` finds nothing.
     pub async fn tenant_found_by(
         &self,
         lookup: Statement,
         tenant_column: &str,
-    ) -> Result<Option<(TenantTxn, QueryResult)>, DbErr> {
+    ) -> Result<Option<(TenantTxn, Vec<QueryResult>)>, DbErr> {
         let txn = self.begin(Access::Read).await?;
         let statement = match self.backend() {
             DbBackend::Postgres => Statement {
@@ -208,11 +208,12 @@ impl Db {
             },
             _ => lookup,
         };
-        let Some(row) = txn.query_one_raw(statement).await? else {
+        let rows = txn.query_all_raw(statement).await?;
+        let Some(first) = rows.first() else {
             return Ok(None);
         };
-        let tenant_id: Uuid = row.try_get("", tenant_column)?;
-        Ok(Some((self.confined(txn, tenant_id, None), row)))
+        let tenant_id: Uuid = first.try_get("", tenant_column)?;
+        Ok(Some((self.confined(txn, tenant_id, None), rows)))
     }
 
     /// A platform-wide transaction, for the few operations that happen before
@@ -226,11 +227,17 @@ impl Db {
 /// SQL written with `?` placeholders for `backend`: as is on SQLite,
 /// numbered `$1, $2, ..` on PostgreSQL.
 pub fn placeholders(backend: DbBackend, text: &str) -> String {
+    placeholders_after(backend, text, 0)
+}
+
+/// [`placeholders`] for SQL that goes after `before` values of the same
+/// statement: on PostgreSQL the first `?` is `$before + 1`.
+pub fn placeholders_after(backend: DbBackend, text: &str, before: usize) -> String {
     if backend != DbBackend::Postgres {
         return text.to_string();
     }
     let mut out = String::with_capacity(text.len() + 8);
-    let mut n = 0;
+    let mut n = before;
     for c in text.chars() {
         if c == '?' {
             n += 1;

@@ -7,8 +7,8 @@ use std::collections::{HashMap, HashSet};
 use livemall_abi::{Cart, CartLine};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect,
-    QueryTrait, SelectTwo,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, IdenStatic, Iterable, JoinType, QueryFilter,
+    QueryResult, QuerySelect, QueryTrait, SelectTwo,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -107,6 +107,19 @@ fn refs(lines: &[LineRequest]) -> ApiResult<Vec<Ref>> {
     }
 }
 
+/// The tags of the product of the variant named `variant` (a table or its
+/// alias) as a JSON array of text: a subquery of the variant's row.
+fn tags_of(backend: DbBackend, variant: &str) -> String {
+    let (aggregate, end) = match backend {
+        DbBackend::Postgres => ("CAST((SELECT json_agg(t.tag)", ") AS text)"),
+        _ => ("(SELECT json_group_array(t.tag)", ")"),
+    };
+    format!(
+        "{aggregate} FROM product_tags AS t \
+         WHERE t.tenant_id = {variant}.\"tenant_id\" AND t.product_id = {variant}.\"product_id\"{end}"
+    )
+}
+
 /// Variants joined to their products, each row with its product's tags as
 /// a JSON array (one statement: the tags are a subquery of the row).
 fn with_products(backend: DbBackend) -> SelectTwo<variants::Entity, products::Entity> {
@@ -114,60 +127,108 @@ fn with_products(backend: DbBackend) -> SelectTwo<variants::Entity, products::En
         .from((variants::Column::TenantId, variants::Column::ProductId))
         .to((products::Column::TenantId, products::Column::Id))
         .into();
-    let tags = match backend {
-        DbBackend::Postgres => {
-            "CAST((SELECT json_agg(t.tag) FROM product_tags AS t \
-             WHERE t.tenant_id = \"variants\".\"tenant_id\" AND t.product_id = \"variants\".\"product_id\") AS text)"
-        }
-        _ => {
-            "(SELECT json_group_array(t.tag) FROM product_tags AS t \
-             WHERE t.tenant_id = \"variants\".\"tenant_id\" AND t.product_id = \"variants\".\"product_id\")"
-        }
-    };
     variants::Entity::find()
         .select_also(products::Entity)
         .join(JoinType::InnerJoin, product)
-        .expr_as(Expr::cust(tags), TAGS)
+        .expr_as(Expr::cust(tags_of(backend, "\"variants\"")), TAGS)
 }
 
 /// The name of the tags column of [`with_products`].
 const TAGS: &str = "tags";
 
 /// A variant, its product and the product's tags (sorted).
-type Hit = (variants::Model, products::Model, Vec<String>);
+pub type Hit = (variants::Model, products::Model, Vec<String>);
+
+/// The hit in `row`: the variant's columns named with the prefix
+/// `variant`, the product's with `product`, the tags in column `tags`.
+fn hit_in(row: &QueryResult, variant: &str, product: &str, tags: &str) -> ApiResult<Hit> {
+    let v = variants::Model::from_query_result(row, variant)?;
+    let p = products::Model::from_query_result(row, product)?;
+    let mut tags: Vec<String> = match row.try_get::<Option<String>>("", tags)? {
+        Some(json) => serde_json::from_str(&json).map_err(anyhow::Error::from)?,
+        None => Vec::new(),
+    };
+    tags.sort_unstable();
+    Ok((v, p, tags))
+}
 
 /// Runs a [`with_products`] query.
 async fn hits_of(txn: &TenantTxn, query: SelectTwo<variants::Entity, products::Entity>) -> ApiResult<Vec<Hit>> {
     let rows = txn.query_all_raw(query.build(txn.get_database_backend())).await?;
+    rows.iter().map(|row| hit_in(row, "A_", "B_", TAGS)).collect()
+}
+
+/// The cart's variants read by a statement about something else (the
+/// storefront's, see [`crate::tenancy::storefront::open_for`]): what
+/// [`Joined::columns`] and [`Joined::joins`] add to its row or rows.
+pub struct Joined {
+    /// The variant's, its product's and the tags' columns.
+    pub columns: String,
+    /// Joins the cart's variants and their products; each variant adds a
+    /// row, none leaves one row without a variant.
+    pub joins: String,
+    /// The values of the `?` placeholders of `joins`.
+    pub values: Vec<sea_orm::Value>,
+}
+
+/// The aliases, and the column prefixes, of the variant and the product in [`Joined`].
+const JOINED_VARIANT: (&str, &str) = ("cv", "cv_");
+const JOINED_PRODUCT: (&str, &str) = ("cp", "cp_");
+/// The tags' column in [`Joined`].
+const JOINED_TAGS: &str = "cv_tags";
+
+/// [`Joined`] for a cart whose lines all name their variant by id, or all
+/// by SKU: `tenant` and `store` are the SQL of the store's tenant id and
+/// id in the statement. `None` for a cart that mixes the two or names an
+/// id that is none; [`build`] reads (and refuses) that one itself.
+pub fn joined(backend: DbBackend, req: &CartRequest, tenant: &str, store: &str) -> Option<Joined> {
+    let refs = refs(&req.lines).ok()?;
+    let marks = vec!["?"; refs.len()].join(", ");
+    let (v, p) = (JOINED_VARIANT.0, JOINED_PRODUCT.0);
+    let mut ids: Vec<sea_orm::Value> = Vec::new();
+    let mut skus: Vec<sea_orm::Value> = Vec::new();
+    for r in &refs {
+        match r {
+            Ref::Id(id) => ids.push((*id).into()),
+            Ref::Sku(sku) => skus.push(sku.clone().into()),
+        }
+    }
+    // As in `read_hits`: ids through the primary key, SKUs through the store's index.
+    let (which, values) = match (ids.is_empty(), skus.is_empty()) {
+        (false, true) => (format!("{v}.id IN ({marks})"), ids),
+        (true, false) => (format!("{v}.store_id = {store} AND {v}.sku IN ({marks})"), skus),
+        _ => return None,
+    };
+    let columns = variants::Column::iter()
+        .map(|c| format!("{v}.\"{0}\" AS \"{1}{0}\"", c.as_str(), JOINED_VARIANT.1))
+        .chain(products::Column::iter().map(|c| format!("{p}.\"{0}\" AS \"{1}{0}\"", c.as_str(), JOINED_PRODUCT.1)))
+        .chain(std::iter::once(format!("{} AS {JOINED_TAGS}", tags_of(backend, v))))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let joins = format!(
+        "LEFT JOIN variants AS {v} ON {v}.tenant_id = {tenant} AND {which} \
+         LEFT JOIN products AS {p} ON {p}.tenant_id = {v}.tenant_id AND {p}.id = {v}.product_id"
+    );
+    Some(Joined { columns, joins, values })
+}
+
+/// The hits in the rows of a statement with [`Joined`].
+pub fn joined_hits(rows: &[QueryResult]) -> ApiResult<Vec<Hit>> {
+    let id = format!("{}id", JOINED_VARIANT.1);
     let mut hits = Vec::with_capacity(rows.len());
     for row in rows {
-        let variant = variants::Model::from_query_result(&row, "A_")?;
-        let product = products::Model::from_query_result(&row, "B_")?;
-        let mut tags: Vec<String> = match row.try_get::<Option<String>>("", TAGS)? {
-            Some(json) => serde_json::from_str(&json).map_err(anyhow::Error::from)?,
-            None => Vec::new(),
-        };
-        tags.sort_unstable();
-        hits.push((variant, product, tags));
+        if row.try_get::<Option<Uuid>>("", &id)?.is_some() {
+            hits.push(hit_in(row, JOINED_VARIANT.1, JOINED_PRODUCT.1, JOINED_TAGS)?);
+        }
     }
     Ok(hits)
 }
 
-/// Checks the request against the catalogue and builds the cart (no customer yet).
-pub async fn build(txn: &TenantTxn, store: &stores::Model, req: &CartRequest) -> ApiResult<Cart> {
-    if let Some(currency) = &req.currency {
-        if !currency.eq_ignore_ascii_case(&store.currency) {
-            return Err(ApiError::field(
-                "currency_mismatch",
-                "currency",
-                format!("this store sells in {}, not {currency}", store.currency),
-            ));
-        }
-    }
-    let refs = refs(&req.lines)?;
+/// The variants `refs` name in the store, each with its product and tags.
+async fn read_hits(txn: &TenantTxn, store: &stores::Model, refs: &[Ref]) -> ApiResult<Vec<Hit>> {
     let mut ids = Vec::new();
     let mut skus = Vec::new();
-    for r in &refs {
+    for r in refs {
         match r {
             Ref::Id(id) => ids.push(*id),
             Ref::Sku(sku) => skus.push(sku.clone()),
@@ -199,6 +260,36 @@ pub async fn build(txn: &TenantTxn, store: &stores::Model, req: &CartRequest) ->
             .filter(variants::Column::Sku.is_in(skus));
         hits.extend(hits_of(txn, by_skus).await?);
     }
+    Ok(hits)
+}
+
+/// Checks the request against the catalogue and builds the cart (no customer yet).
+pub async fn build(txn: &TenantTxn, store: &stores::Model, req: &CartRequest) -> ApiResult<Cart> {
+    build_from(txn, store, req, None).await
+}
+
+/// [`build`], with the cart's variants already read (see [`joined`]) when `read` is given.
+pub async fn build_from(
+    txn: &TenantTxn,
+    store: &stores::Model,
+    req: &CartRequest,
+    read: Option<Vec<Hit>>,
+) -> ApiResult<Cart> {
+    if let Some(currency) = &req.currency {
+        if !currency.eq_ignore_ascii_case(&store.currency) {
+            return Err(ApiError::field(
+                "currency_mismatch",
+                "currency",
+                format!("this store sells in {}, not {currency}", store.currency),
+            ));
+        }
+    }
+    let refs = refs(&req.lines)?;
+    let hits = match read {
+        // The store is checked here, as for ids below.
+        Some(read) => read.into_iter().filter(|(v, ..)| v.store_id == store.id).collect(),
+        None => read_hits(txn, store, &refs).await?,
+    };
     let mut found = Vec::with_capacity(hits.len());
     let mut products: HashMap<Uuid, (products::Model, Vec<String>)> = HashMap::with_capacity(hits.len());
     for (variant, product, tags) in hits {

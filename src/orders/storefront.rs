@@ -40,6 +40,7 @@ async fn quote(
         key: replay_of.map(|(key, _)| key),
         customer_id: body.customer_id,
         email: email.as_deref(),
+        cart: Some(body),
     };
     let (Storefront { tenant, store, txn }, found) = open_for(state, &slugs.0, &slugs.1, &asks).await?;
     if let (Some(seen), Some((_, fingerprint))) = (found.key, replay_of) {
@@ -48,7 +49,7 @@ async fn quote(
             return Ok(Err(response));
         }
     }
-    let mut cart = cart::build(&txn, &store, body).await?;
+    let mut cart = cart::build_from(&txn, &store, body, found.hits).await?;
     if let Some(stream_id) = body.stream_id {
         cart.stream = Some(crate::live::streams::for_cart(&txn, store.id, stream_id).await?);
     }

@@ -2,14 +2,15 @@
 
 use actix_web::{get, web, HttpResponse};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect, QueryTrait};
+use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect, QueryTrait, Statement};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::db::TenantTxn;
+use crate::db::{placeholders_after, TenantTxn};
 use crate::entities::{customers, idempotency_keys, stores, tenants};
 use crate::error::{ApiError, ApiResult};
+use crate::orders::cart::{self, CartRequest, Hit};
 use crate::state::AppState;
 use crate::tenancy::stores::StoreStatus;
 
@@ -37,6 +38,8 @@ pub struct Asks<'a> {
     pub customer_id: Option<Uuid>,
     /// A customer of the store by (normalised) email.
     pub email: Option<&'a str>,
+    /// A cart's variants, with their products (see [`cart::joined`]).
+    pub cart: Option<&'a CartRequest>,
 }
 
 /// The answers to [`Asks`].
@@ -45,6 +48,9 @@ pub struct Found {
     pub key: Option<SeenKey>,
     /// The customer asked for by id or email: its id and email.
     pub customer: Option<(Uuid, String)>,
+    /// The cart's variants, when this statement could read them; else the
+    /// cart reads them itself.
+    pub hits: Option<Vec<Hit>>,
 }
 
 /// What an `Idempotency-Key` of the store's tenant holds: the request's
@@ -56,7 +62,8 @@ pub struct SeenKey {
 }
 
 /// [`open`], and the answers to `asks`, in one statement: each ask is a
-/// subquery on a primary key or unique index of the found tenant's rows.
+/// subquery on a primary key or unique index of the found tenant's rows,
+/// and a cart's variants are rows of the store's tenant joined to its row.
 pub async fn open_for(
     state: &AppState,
     tenant_slug: &str,
@@ -107,14 +114,38 @@ pub async fn open_for(
             query = query.expr_as(Expr::SubQuery(None, Box::new(of_customer.into())), alias);
         }
     }
-    let (txn, row) = state
+    let backend = state.db.backend();
+    let mut lookup = query.build(backend);
+    // The cart's variants as rows of the same statement: one round trip less.
+    let joined = asks.cart.and_then(|req| {
+        let found = |column: &str| format!("found.\"A_{column}\"");
+        cart::joined(backend, req, &found("tenant_id"), &found("id"))
+    });
+    if let Some(joined) = &joined {
+        let mut values = lookup.values.take().map(|v| v.0).unwrap_or_default();
+        let joins = placeholders_after(backend, &joined.joins, values.len());
+        values.extend(joined.values.iter().cloned());
+        lookup = Statement::from_sql_and_values(
+            backend,
+            format!(
+                "SELECT found.*, {} FROM ({}) AS found {joins}",
+                joined.columns, lookup.sql
+            ),
+            values,
+        );
+    }
+    let (txn, rows) = state
         .db
-        .tenant_found_by(query.build(state.db.backend()), STORE_TENANT)
+        .tenant_found_by(lookup, STORE_TENANT)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let shop = stores::Model::from_query_result(&row, "A_")?;
-    let tenant = tenants::Model::from_query_result(&row, "B_")?;
+    let row = rows.first().ok_or(ApiError::NotFound)?;
+    let shop = stores::Model::from_query_result(row, "A_")?;
+    let tenant = tenants::Model::from_query_result(row, "B_")?;
     let mut found = Found::default();
+    if joined.is_some() {
+        found.hits = Some(cart::joined_hits(&rows)?);
+    }
     if asks.key.is_some() {
         if let Some(request_hash) = row.try_get::<Option<String>>("", KEY_COLUMNS[0].1)? {
             found.key = Some(SeenKey {

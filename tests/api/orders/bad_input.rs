@@ -67,6 +67,12 @@ async fn unknown_variants_skus_and_malformed_ids_name_their_line() {
             Some("lines[0].variant_id"),
         ),
         (
+            // And so is its SKU.
+            cart(json!([{"sku": "VASE", "quantity": 1}])),
+            "unknown_variant",
+            Some("lines[0].sku"),
+        ),
+        (
             cart(json!([{"variant_id": mall.lamp, "sku": "LAMP", "quantity": 1}])),
             "validation_failed",
             Some("lines[0]"),
