@@ -171,16 +171,17 @@ pub struct Joined {
     pub values: Vec<sea_orm::Value>,
 }
 
-/// The aliases, and the column prefixes, of the variant and the product in [`Joined`].
+/// The variant's alias in [`Joined`], and the prefix of its columns.
 const JOINED_VARIANT: (&str, &str) = ("cv", "cv_");
+/// The product's alias in [`Joined`], and the prefix of its columns.
 const JOINED_PRODUCT: (&str, &str) = ("cp", "cp_");
 /// The tags' column in [`Joined`].
 const JOINED_TAGS: &str = "cv_tags";
 
 /// [`Joined`] for a cart whose lines all name their variant by id, or all
 /// by SKU: `tenant` and `store` are the SQL of the store's tenant id and
-/// id in the statement. `None` for a cart that mixes the two or names an
-/// id that is none; [`build`] reads (and refuses) that one itself.
+/// id in the statement. `None` for a cart that mixes the two or has a
+/// malformed id; [`build`] reads (or refuses) that one itself.
 pub fn joined(backend: DbBackend, req: &CartRequest, tenant: &str, store: &str) -> Option<Joined> {
     let refs = refs(&req.lines).ok()?;
     let marks = vec!["?"; refs.len()].join(", ");
