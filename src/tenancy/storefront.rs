@@ -2,7 +2,9 @@
 
 use actix_web::{get, web, HttpResponse};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect, QueryTrait, Statement};
+use sea_orm::{
+    ColumnTrait, DbBackend, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect, QueryTrait, Statement,
+};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -61,15 +63,53 @@ pub struct SeenKey {
     pub response_body: String,
 }
 
-/// [`open`], and the answers to `asks`, in one statement: each ask is a
-/// subquery on a primary key or unique index of the found tenant's rows,
-/// and a cart's variants are rows of the store's tenant joined to its row.
+/// [`open`], and the answers to `asks`, in one statement (see [`lookup`]).
 pub async fn open_for(
     state: &AppState,
     tenant_slug: &str,
     store_slug: &str,
     asks: &Asks<'_>,
 ) -> ApiResult<(Storefront, Found)> {
+    let (lookup, joined) = self::lookup(state.db.backend(), tenant_slug, store_slug, asks);
+    let (txn, rows) = state
+        .db
+        .tenant_found_by(lookup, STORE_TENANT)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let row = rows.first().ok_or(ApiError::NotFound)?;
+    let shop = stores::Model::from_query_result(row, "A_")?;
+    let tenant = tenants::Model::from_query_result(row, "B_")?;
+    let mut found = Found::default();
+    if joined {
+        found.hits = Some(cart::joined_hits(&rows)?);
+    }
+    if asks.key.is_some() {
+        if let Some(request_hash) = row.try_get::<Option<String>>("", KEY_COLUMNS[0].1)? {
+            found.key = Some(SeenKey {
+                request_hash,
+                status_code: row.try_get("", KEY_COLUMNS[1].1)?,
+                response_body: row.try_get("", KEY_COLUMNS[2].1)?,
+            });
+        }
+    }
+    if asks.customer_id.is_some() || asks.email.is_some() {
+        if let Some(id) = row.try_get::<Option<Uuid>>("", CUSTOMER_COLUMNS[0].1)? {
+            found.customer = Some((id, row.try_get("", CUSTOMER_COLUMNS[1].1)?));
+        }
+    }
+    let storefront = Storefront {
+        tenant,
+        store: shop,
+        txn,
+    };
+    Ok((storefront, found))
+}
+
+/// The statement that finds the storefront and answers `asks`: each ask is
+/// a subquery on a primary key or unique index of the found tenant's rows,
+/// and a cart's variants are rows of the store's tenant joined to its row
+/// (true when they are).
+pub fn lookup(backend: DbBackend, tenant_slug: &str, store_slug: &str, asks: &Asks<'_>) -> (Statement, bool) {
     // The store and its tenant in one statement, the first of the read
     // transaction, which from there on is confined to that tenant.
     let owner = stores::Entity::belongs_to(tenants::Entity)
@@ -114,7 +154,6 @@ pub async fn open_for(
             query = query.expr_as(Expr::SubQuery(None, Box::new(of_customer.into())), alias);
         }
     }
-    let backend = state.db.backend();
     let mut lookup = query.build(backend);
     // The cart's variants as rows of the same statement: one round trip less.
     let joined = asks.cart.and_then(|req| {
@@ -134,38 +173,7 @@ pub async fn open_for(
             values,
         );
     }
-    let (txn, rows) = state
-        .db
-        .tenant_found_by(lookup, STORE_TENANT)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let row = rows.first().ok_or(ApiError::NotFound)?;
-    let shop = stores::Model::from_query_result(row, "A_")?;
-    let tenant = tenants::Model::from_query_result(row, "B_")?;
-    let mut found = Found::default();
-    if joined.is_some() {
-        found.hits = Some(cart::joined_hits(&rows)?);
-    }
-    if asks.key.is_some() {
-        if let Some(request_hash) = row.try_get::<Option<String>>("", KEY_COLUMNS[0].1)? {
-            found.key = Some(SeenKey {
-                request_hash,
-                status_code: row.try_get("", KEY_COLUMNS[1].1)?,
-                response_body: row.try_get("", KEY_COLUMNS[2].1)?,
-            });
-        }
-    }
-    if customer.is_some() {
-        if let Some(id) = row.try_get::<Option<Uuid>>("", CUSTOMER_COLUMNS[0].1)? {
-            found.customer = Some((id, row.try_get("", CUSTOMER_COLUMNS[1].1)?));
-        }
-    }
-    let storefront = Storefront {
-        tenant,
-        store: shop,
-        txn,
-    };
-    Ok((storefront, found))
+    (lookup, joined.is_some())
 }
 
 /// `<table>.tenant_id` is the found tenant's id.
