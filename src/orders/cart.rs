@@ -287,7 +287,7 @@ pub async fn build_from(
     }
     let refs = refs(&req.lines)?;
     let hits = match read {
-        // The store is checked here, as for ids below.
+        // Ids were read without the store; it is checked here, as in `read_hits`.
         Some(read) => read.into_iter().filter(|(v, ..)| v.store_id == store.id).collect(),
         None => read_hits(txn, store, &refs).await?,
     };
