@@ -188,7 +188,8 @@ impl Db {
     /// tenant) names the tenant in its column `tenant_column`. On
     /// PostgreSQL the same statement sets the role and that tenant for the
     /// rest of the transaction, so finding a storefront and walling off its
-    /// tenant is one round trip; a checkout goes on to write in it. On SQLite it is a reader's and only reads.
+    /// tenant is one round trip; a checkout goes on to write in it. On
+    /// SQLite it is a reader's and only reads.
     /// `None` when `lookup` finds nothing.
     pub async fn tenant_found_by(
         &self,

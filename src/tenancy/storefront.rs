@@ -160,20 +160,17 @@ pub fn lookup(backend: DbBackend, tenant_slug: &str, store_slug: &str, asks: &As
         let found = |column: &str| format!("found.\"A_{column}\"");
         cart::joined(backend, req, &found("tenant_id"), &found("id"))
     });
-    if let Some(joined) = &joined {
-        let mut values = lookup.values.take().map(|v| v.0).unwrap_or_default();
-        let joins = placeholders_after(backend, &joined.joins, values.len());
-        values.extend(joined.values.iter().cloned());
-        lookup = Statement::from_sql_and_values(
-            backend,
-            format!(
-                "SELECT found.*, {} FROM ({}) AS found {joins}",
-                joined.columns, lookup.sql
-            ),
-            values,
-        );
-    }
-    (lookup, joined.is_some())
+    let Some(joined) = joined else {
+        return (lookup, false);
+    };
+    let mut values = lookup.values.take().map(|v| v.0).unwrap_or_default();
+    let joins = placeholders_after(backend, &joined.joins, values.len());
+    values.extend(joined.values);
+    let sql = format!(
+        "SELECT found.*, {} FROM ({}) AS found {joins}",
+        joined.columns, lookup.sql
+    );
+    (Statement::from_sql_and_values(backend, sql, values), true)
 }
 
 /// `<table>.tenant_id` is the found tenant's id.
