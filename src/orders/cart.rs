@@ -160,14 +160,22 @@ async fn hits_of(txn: &TenantTxn, query: SelectTwo<variants::Entity, products::E
 
 /// The cart's variants read by a statement about something else (the
 /// storefront's, see [`crate::tenancy::storefront::open_for`]): what
-/// [`Joined::columns`] and [`Joined::joins`] add to its row or rows.
+/// [`Joined::columns`] and [`Joined::joins`] add to its row or rows. The
+/// text depends only on [`JoinedCart::by_id`] and the number of lines.
 pub struct Joined {
     /// The variant's, its product's and the tags' columns.
     pub columns: String,
     /// Joins the cart's variants and their products; each variant adds a
-    /// row, none leaves one row without a variant.
+    /// row, none leaves one row without a variant. Its `?` placeholders
+    /// take [`JoinedCart::values`].
     pub joins: String,
-    /// The values of the `?` placeholders of `joins`.
+}
+
+/// A cart that [`Joined`] can read: its lines all name their variant by
+/// id, or all by SKU.
+pub struct JoinedCart {
+    pub by_id: bool,
+    /// The ids or the SKUs, in line order.
     pub values: Vec<sea_orm::Value>,
 }
 
@@ -178,27 +186,42 @@ const JOINED_PRODUCT: (&str, &str) = ("cp", "cp_");
 /// The tags' column in [`Joined`].
 const JOINED_TAGS: &str = "cv_tags";
 
-/// [`Joined`] for a cart whose lines all name their variant by id, or all
-/// by SKU: `tenant` and `store` are the SQL of the store's tenant id and
-/// id in the statement. `None` for a cart that mixes the two or has a
-/// malformed id; [`build`] reads (or refuses) that one itself.
-pub fn joined(backend: DbBackend, req: &CartRequest, tenant: &str, store: &str) -> Option<Joined> {
+/// The cart as [`Joined`] reads it; `None` for a cart that mixes ids and
+/// SKUs or has a malformed id, which [`build`] reads (or refuses) itself.
+pub fn joinable(req: &CartRequest) -> Option<JoinedCart> {
     let refs = refs(&req.lines).ok()?;
-    let marks = vec!["?"; refs.len()].join(", ");
-    let (v, p) = (JOINED_VARIANT.0, JOINED_PRODUCT.0);
     let mut ids: Vec<sea_orm::Value> = Vec::new();
     let mut skus: Vec<sea_orm::Value> = Vec::new();
-    for r in &refs {
+    for r in refs {
         match r {
-            Ref::Id(id) => ids.push((*id).into()),
-            Ref::Sku(sku) => skus.push(sku.clone().into()),
+            Ref::Id(id) => ids.push(id.into()),
+            Ref::Sku(sku) => skus.push(sku.into()),
         }
     }
+    match (ids.is_empty(), skus.is_empty()) {
+        (false, true) => Some(JoinedCart {
+            by_id: true,
+            values: ids,
+        }),
+        (true, false) => Some(JoinedCart {
+            by_id: false,
+            values: skus,
+        }),
+        _ => None,
+    }
+}
+
+/// [`Joined`] for `lines` variants named by id (`by_id`) or by SKU:
+/// `tenant` and `store` are the SQL of the store's tenant id and id in the
+/// statement.
+pub fn joined(backend: DbBackend, by_id: bool, lines: usize, tenant: &str, store: &str) -> Joined {
+    let marks = vec!["?"; lines].join(", ");
+    let (v, p) = (JOINED_VARIANT.0, JOINED_PRODUCT.0);
     // As in `read_hits`: ids through the primary key, SKUs through the store's index.
-    let (which, values) = match (ids.is_empty(), skus.is_empty()) {
-        (false, true) => (format!("{v}.id IN ({marks})"), ids),
-        (true, false) => (format!("{v}.store_id = {store} AND {v}.sku IN ({marks})"), skus),
-        _ => return None,
+    let which = if by_id {
+        format!("{v}.id IN ({marks})")
+    } else {
+        format!("{v}.store_id = {store} AND {v}.sku IN ({marks})")
     };
     let columns = variants::Column::iter()
         .map(|c| format!("{v}.\"{0}\" AS \"{1}{0}\"", c.as_str(), JOINED_VARIANT.1))
@@ -210,7 +233,7 @@ pub fn joined(backend: DbBackend, req: &CartRequest, tenant: &str, store: &str) 
         "LEFT JOIN variants AS {v} ON {v}.tenant_id = {tenant} AND {which} \
          LEFT JOIN products AS {p} ON {p}.tenant_id = {v}.tenant_id AND {p}.id = {v}.product_id"
     );
-    Some(Joined { columns, joins, values })
+    Joined { columns, joins }
 }
 
 /// The hits in the rows of a statement with [`Joined`].

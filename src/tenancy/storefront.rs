@@ -1,5 +1,8 @@
 //! The public storefront: what shoppers read without signing in.
 
+use std::collections::HashMap;
+use std::sync::{OnceLock, RwLock};
+
 use actix_web::{get, web, HttpResponse};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
@@ -109,7 +112,100 @@ pub async fn open_for(
 /// a subquery on a primary key or unique index of the found tenant's rows,
 /// and a cart's variants are rows of the store's tenant joined to its row
 /// (true when they are).
+///
+/// Only the values change from one request to the next; the text depends
+/// on the [`Shape`] of the asks and is built once per shape (building it
+/// through the query builder took a tenth of a checkout's instructions).
 pub fn lookup(backend: DbBackend, tenant_slug: &str, store_slug: &str, asks: &Asks<'_>) -> (Statement, bool) {
+    let cart = asks.cart.and_then(cart::joinable);
+    let shape = Shape::of(backend, asks, cart.as_ref());
+    let mut values = Vec::with_capacity(9 + cart.as_ref().map_or(0, |c| c.values.len()));
+    if let Some(key) = asks.key {
+        values.extend(KEY_COLUMNS.iter().map(|_| sea_orm::Value::from(key)));
+    }
+    match (asks.customer_id, asks.email) {
+        (Some(id), _) => values.extend(CUSTOMER_COLUMNS.iter().map(|_| sea_orm::Value::from(id))),
+        (None, Some(email)) => values.extend(CUSTOMER_COLUMNS.iter().map(|_| sea_orm::Value::from(email))),
+        (None, None) => {}
+    }
+    values.extend([
+        tenant_slug.into(),
+        ACTIVE_TENANT.into(),
+        store_slug.into(),
+        StoreStatus::Active.as_str().into(),
+    ]);
+    let joined = cart.is_some();
+    values.extend(cart.map(|c| c.values).unwrap_or_default());
+    let sql = match shape.cached() {
+        Some(sql) => sql,
+        None => {
+            let built = build(backend, tenant_slug, store_slug, asks, shape);
+            // The text is kept only if the values above are the builder's, in its order.
+            if built.values.as_ref().is_some_and(|v| v.0 == values) {
+                shape.keep(&built.sql);
+            } else {
+                tracing::error!("the storefront's statement took its values in another order; not kept");
+            }
+            return (built, joined);
+        }
+    };
+    (Statement::from_sql_and_values(backend, sql, values), joined)
+}
+
+/// The tenant status a storefront is open in.
+const ACTIVE_TENANT: &str = "active";
+
+/// What the text of [`lookup`]'s statement depends on.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct Shape {
+    postgres: bool,
+    key: bool,
+    /// A customer asked for by id (true) or email (false).
+    customer: Option<bool>,
+    /// A cart read with the store: by ids (true) or SKUs, and its lines.
+    cart: Option<(bool, usize)>,
+}
+
+/// Carts of up to this many lines have their statement's text kept (under
+/// a thousand texts in all, a few KB each); longer ones build it each time.
+const KEPT_LINES: usize = 32;
+
+fn texts() -> &'static RwLock<HashMap<Shape, String>> {
+    static TEXTS: OnceLock<RwLock<HashMap<Shape, String>>> = OnceLock::new();
+    TEXTS.get_or_init(Default::default)
+}
+
+impl Shape {
+    fn of(backend: DbBackend, asks: &Asks<'_>, cart: Option<&cart::JoinedCart>) -> Shape {
+        Shape {
+            postgres: backend == DbBackend::Postgres,
+            key: asks.key.is_some(),
+            customer: match (asks.customer_id, asks.email) {
+                (Some(_), _) => Some(true),
+                (None, Some(_)) => Some(false),
+                (None, None) => None,
+            },
+            cart: cart.map(|c| (c.by_id, c.values.len())),
+        }
+    }
+
+    fn cached(&self) -> Option<String> {
+        let texts = texts().read().ok()?;
+        texts.get(self).cloned()
+    }
+
+    fn keep(&self, sql: &str) {
+        if self.cart.is_some_and(|(_, lines)| lines > KEPT_LINES) {
+            return;
+        }
+        if let Ok(mut texts) = texts().write() {
+            texts.insert(*self, sql.to_string());
+        }
+    }
+}
+
+/// [`lookup`]'s statement through the query builder, with its values.
+fn build(backend: DbBackend, tenant_slug: &str, store_slug: &str, asks: &Asks<'_>, shape: Shape) -> Statement {
     // The store and its tenant in one statement, the first of the read
     // transaction, which from there on is confined to that tenant.
     let owner = stores::Entity::belongs_to(tenants::Entity)
@@ -120,7 +216,7 @@ pub fn lookup(backend: DbBackend, tenant_slug: &str, store_slug: &str, asks: &As
         .select_also(tenants::Entity)
         .join(JoinType::InnerJoin, owner)
         .filter(tenants::Column::Slug.eq(tenant_slug))
-        .filter(tenants::Column::Status.eq("active"))
+        .filter(tenants::Column::Status.eq(ACTIVE_TENANT))
         .filter(stores::Column::Slug.eq(store_slug))
         .filter(stores::Column::Status.eq(StoreStatus::Active.as_str()));
     if let Some(key) = asks.key {
@@ -156,21 +252,19 @@ pub fn lookup(backend: DbBackend, tenant_slug: &str, store_slug: &str, asks: &As
     }
     let mut lookup = query.build(backend);
     // The cart's variants as rows of the same statement: one round trip less.
-    let joined = asks.cart.and_then(|req| {
-        let found = |column: &str| format!("found.\"A_{column}\"");
-        cart::joined(backend, req, &found("tenant_id"), &found("id"))
-    });
-    let Some(joined) = joined else {
-        return (lookup, false);
+    let (Some((by_id, lines)), Some(cart)) = (shape.cart, asks.cart.and_then(cart::joinable)) else {
+        return lookup;
     };
+    let found = |column: &str| format!("found.\"A_{column}\"");
+    let joined = cart::joined(backend, by_id, lines, &found("tenant_id"), &found("id"));
     let mut values = lookup.values.take().map(|v| v.0).unwrap_or_default();
     let joins = placeholders_after(backend, &joined.joins, values.len());
-    values.extend(joined.values);
+    values.extend(cart.values);
     let sql = format!(
         "SELECT found.*, {} FROM ({}) AS found {joins}",
         joined.columns, lookup.sql
     );
-    (Statement::from_sql_and_values(backend, sql, values), true)
+    Statement::from_sql_and_values(backend, sql, values)
 }
 
 /// `<table>.tenant_id` is the found tenant's id.
@@ -220,4 +314,70 @@ pub async fn store(state: web::Data<AppState>, path: web::Path<(String, String)>
         tenant_name: tenant.name,
         tenant_slug: tenant.slug,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cart(lines: serde_json::Value) -> CartRequest {
+        serde_json::from_value(serde_json::json!({ "lines": lines })).expect("a cart")
+    }
+
+    /// Every shape's kept text, with the values put beside it, is the
+    /// statement the query builder makes for the same asks.
+    #[test]
+    fn a_kept_statement_is_the_one_the_builder_makes() {
+        let ids = cart(serde_json::json!([
+            {"variant_id": Uuid::now_v7().to_string(), "quantity": 1},
+            {"variant_id": Uuid::now_v7().to_string(), "quantity": 2},
+        ]));
+        let skus = cart(serde_json::json!([{"sku": "A-1", "quantity": 1}]));
+        let mixed = cart(serde_json::json!([
+            {"sku": "A-1", "quantity": 1},
+            {"variant_id": Uuid::now_v7().to_string(), "quantity": 1},
+        ]));
+        let customer = Uuid::now_v7();
+        for backend in [DbBackend::Sqlite, DbBackend::Postgres] {
+            for key in [None, Some("key-1")] {
+                for (customer_id, email) in [(None, None), (Some(customer), None), (None, Some("a@example.com"))] {
+                    for cart in [None, Some(&ids), Some(&skus), Some(&mixed)] {
+                        let asks = Asks {
+                            key,
+                            customer_id,
+                            email,
+                            cart,
+                        };
+                        let shape = Shape::of(backend, &asks, asks.cart.and_then(cart::joinable).as_ref());
+                        let built = build(backend, "mall", "main", &asks, shape);
+                        // The first call may build and keep; the second reads the kept text.
+                        for _ in 0..2 {
+                            let (statement, joined) = lookup(backend, "mall", "main", &asks);
+                            assert_eq!(statement, built);
+                            assert_eq!(joined, shape.cart.is_some());
+                        }
+                        assert!(
+                            shape.cached().is_some(),
+                            "{:?} {key:?} {customer_id:?} {email:?}",
+                            backend
+                        );
+                    }
+                }
+            }
+        }
+        // Other slugs, keys and customers take the same text with their own values.
+        let other = Asks {
+            key: Some("key-2"),
+            customer_id: None,
+            email: Some("b@example.com"),
+            cart: Some(&skus),
+        };
+        let shape = Shape::of(
+            DbBackend::Postgres,
+            &other,
+            other.cart.and_then(cart::joinable).as_ref(),
+        );
+        let built = build(DbBackend::Postgres, "other", "shop", &other, shape);
+        assert_eq!(lookup(DbBackend::Postgres, "other", "shop", &other).0, built);
+    }
 }
