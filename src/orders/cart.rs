@@ -174,6 +174,7 @@ pub struct Joined {
 /// A cart that [`Joined`] can read: its lines all name their variant by
 /// id, or all by SKU.
 pub struct JoinedCart {
+    /// The lines name their variants by id (else by SKU).
     pub by_id: bool,
     /// The ids or the SKUs, in line order.
     pub values: Vec<sea_orm::Value>,
