@@ -135,21 +135,19 @@ pub fn lookup(backend: DbBackend, tenant_slug: &str, store_slug: &str, asks: &As
         StoreStatus::Active.as_str().into(),
     ]);
     let joined = cart.is_some();
+    if let Some(sql) = shape.cached() {
+        values.extend(cart.map(|c| c.values).unwrap_or_default());
+        return (Statement::from_sql_and_values(backend, sql, values), joined);
+    }
+    let built = build(backend, tenant_slug, store_slug, asks, cart.as_ref());
     values.extend(cart.map(|c| c.values).unwrap_or_default());
-    let sql = match shape.cached() {
-        Some(sql) => sql,
-        None => {
-            let built = build(backend, tenant_slug, store_slug, asks, shape);
-            // The text is kept only if the values above are the builder's, in its order.
-            if built.values.as_ref().is_some_and(|v| v.0 == values) {
-                shape.keep(&built.sql);
-            } else {
-                tracing::error!("the storefront's statement took its values in another order; not kept");
-            }
-            return (built, joined);
-        }
-    };
-    (Statement::from_sql_and_values(backend, sql, values), joined)
+    // The text is kept only if the values above are the builder's, in its order.
+    if built.values.as_ref().is_some_and(|v| v.0 == values) {
+        shape.keep(&built.sql);
+    } else {
+        tracing::error!("the storefront's statement took its values in another order; not kept");
+    }
+    (built, joined)
 }
 
 /// The tenant status a storefront is open in.
@@ -205,7 +203,13 @@ impl Shape {
 }
 
 /// [`lookup`]'s statement through the query builder, with its values.
-fn build(backend: DbBackend, tenant_slug: &str, store_slug: &str, asks: &Asks<'_>, shape: Shape) -> Statement {
+fn build(
+    backend: DbBackend,
+    tenant_slug: &str,
+    store_slug: &str,
+    asks: &Asks<'_>,
+    cart: Option<&cart::JoinedCart>,
+) -> Statement {
     // The store and its tenant in one statement, the first of the read
     // transaction, which from there on is confined to that tenant.
     let owner = stores::Entity::belongs_to(tenants::Entity)
@@ -252,14 +256,20 @@ fn build(backend: DbBackend, tenant_slug: &str, store_slug: &str, asks: &Asks<'_
     }
     let mut lookup = query.build(backend);
     // The cart's variants as rows of the same statement: one round trip less.
-    let (Some((by_id, lines)), Some(cart)) = (shape.cart, asks.cart.and_then(cart::joinable)) else {
+    let Some(cart) = cart else {
         return lookup;
     };
     let found = |column: &str| format!("found.\"A_{column}\"");
-    let joined = cart::joined(backend, by_id, lines, &found("tenant_id"), &found("id"));
+    let joined = cart::joined(
+        backend,
+        cart.by_id,
+        cart.values.len(),
+        &found("tenant_id"),
+        &found("id"),
+    );
     let mut values = lookup.values.take().map(|v| v.0).unwrap_or_default();
     let joins = placeholders_after(backend, &joined.joins, values.len());
-    values.extend(cart.values);
+    values.extend(cart.values.iter().cloned());
     let sql = format!(
         "SELECT found.*, {} FROM ({}) AS found {joins}",
         joined.columns, lookup.sql
@@ -348,8 +358,9 @@ mod tests {
                             email,
                             cart,
                         };
-                        let shape = Shape::of(backend, &asks, asks.cart.and_then(cart::joinable).as_ref());
-                        let built = build(backend, "mall", "main", &asks, shape);
+                        let joinable = asks.cart.and_then(cart::joinable);
+                        let shape = Shape::of(backend, &asks, joinable.as_ref());
+                        let built = build(backend, "mall", "main", &asks, joinable.as_ref());
                         // The first call may build and keep; the second reads the kept text.
                         for _ in 0..2 {
                             let (statement, joined) = lookup(backend, "mall", "main", &asks);
@@ -372,12 +383,8 @@ mod tests {
             email: Some("b@example.com"),
             cart: Some(&skus),
         };
-        let shape = Shape::of(
-            DbBackend::Postgres,
-            &other,
-            other.cart.and_then(cart::joinable).as_ref(),
-        );
-        let built = build(DbBackend::Postgres, "other", "shop", &other, shape);
+        let joinable = other.cart.and_then(cart::joinable);
+        let built = build(DbBackend::Postgres, "other", "shop", &other, joinable.as_ref());
         assert_eq!(lookup(DbBackend::Postgres, "other", "shop", &other).0, built);
     }
 }
