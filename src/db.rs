@@ -3,6 +3,7 @@
 //! first statement) and platform-wide (sign-up, login).
 
 pub mod batch;
+pub mod insert;
 pub mod writer;
 
 use std::ops::Deref;

@@ -5,7 +5,7 @@
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, QueryTrait, Set, Statement};
+use sea_orm::{ConnectionTrait, EntityTrait, IntoActiveModel, Statement};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -16,6 +16,7 @@ use crate::billing::account::{self, Account};
 use crate::billing::limits::{self, Limit};
 use crate::billing::plans::Limits;
 use crate::db::batch::Batch;
+use crate::db::insert;
 use crate::db::placeholders;
 use crate::db::{Access, TenantTxn};
 use crate::entities::usage_records;
@@ -91,19 +92,29 @@ pub async fn record(txn: &TenantTxn, account: &Account, rec: Record, enforce: bo
 
 /// The record's row, unless its id was seen.
 fn insert_record(tenant_id: Uuid, rec: &Record) -> sea_orm::Insert<usage_records::ActiveModel> {
-    usage_records::Entity::insert(usage_records::ActiveModel {
-        tenant_id: Set(tenant_id),
-        id: Set(rec.id),
-        metric: Set(rec.metric.as_str().to_string()),
-        install_id: Set(rec.install_id),
-        quantity: Set(rec.quantity),
-        occurred_at: Set(rec.at),
-    })
-    .on_conflict(
+    usage_records::Entity::insert(record_row(tenant_id, rec).into_active_model()).on_conflict(
         OnConflict::columns([usage_records::Column::TenantId, usage_records::Column::Id])
             .do_nothing()
             .to_owned(),
     )
+}
+
+fn record_row(tenant_id: Uuid, rec: &Record) -> usage_records::Model {
+    usage_records::Model {
+        tenant_id,
+        id: rec.id,
+        metric: rec.metric.as_str().to_string(),
+        install_id: rec.install_id,
+        quantity: rec.quantity,
+        occurred_at: rec.at,
+    }
+}
+
+/// [`insert_record`] as SQL with `?` placeholders, for a checkout's batch.
+fn insert_record_sql(tenant_id: Uuid, rec: &Record) -> insert::Sql {
+    let (mut text, values) = insert::row(&record_row(tenant_id, rec));
+    text.push_str(" ON CONFLICT (\"tenant_id\", \"id\") DO NOTHING");
+    (text, values)
 }
 
 /// Adds to the period's counter in one statement; with `max`, only while
@@ -165,15 +176,15 @@ pub fn record_order_in(
     at: DateTime<Utc>,
     step: i64,
 ) -> bool {
-    let Some((record, (count, values))) = order_statements(tenant_id, account, order_id, at) else {
+    let Some(((record, record_values), (count, values))) = order_statements(tenant_id, account, order_id, at) else {
         return false;
     };
-    batch.push_statement(record);
+    batch.push_sql(&record, record_values);
     batch.push_sql(&format!("{count} RETURNING {step}"), values);
     true
 }
 
-/// The order's usage record (built for SQLite) and the upsert of the
+/// The order's usage record and the upsert of the
 /// period's count that changes a row only while the plan's monthly orders
 /// allow one more (`?` placeholders); `None` when the plan allows none.
 pub fn order_statements(
@@ -181,12 +192,12 @@ pub fn order_statements(
     account: &Account,
     order_id: Uuid,
     at: DateTime<Utc>,
-) -> Option<(Statement, (String, Vec<sea_orm::Value>))> {
+) -> Option<(insert::Sql, insert::Sql)> {
     let max = Metric::Orders.limit().of(account);
     if max.is_some_and(|m| m < 1) {
         return None;
     }
-    let record = insert_record(tenant_id, &Record::order(order_id, at)).build(DbBackend::Sqlite);
+    let record = insert_record_sql(tenant_id, &Record::order(order_id, at));
     Some((record, bump_sql(tenant_id, account, Metric::Orders, 1, max)))
 }
 
@@ -288,4 +299,25 @@ pub async fn record_external(
     let counted = record(&txn, &account, rec, false).await?;
     txn.commit().await?;
     Ok(HttpResponse::Ok().json(Recorded { counted }))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use chrono::{TimeZone, Utc};
+    use sea_orm::{DbBackend, QueryTrait};
+    use uuid::Uuid;
+
+    use super::{insert_record, insert_record_sql, Record};
+
+    #[test]
+    fn the_record_sql_is_the_builders_insert() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 27, 8, 0, 0).unwrap();
+        let record = Record::order(Uuid::from_u128(2), at);
+        let built = insert_record(Uuid::from_u128(1), &record).build(DbBackend::Sqlite);
+        let (text, values) = insert_record_sql(Uuid::from_u128(1), &record);
+        assert_eq!(text, built.sql);
+        assert_eq!(values, built.values.unwrap().0);
+    }
 }

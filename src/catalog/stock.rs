@@ -74,6 +74,27 @@ pub fn delta_update(tenant_id: Uuid, variant_id: Uuid, delta: i64) -> UpdateMany
         .filter(after.lte(MAX_STOCK))
 }
 
+/// [`delta_update`] as SQL with `?` placeholders, for a checkout's batch:
+/// the query builder's text (a unit test compares them), without building it.
+pub fn delta_sql(tenant_id: Uuid, variant_id: Uuid, delta: i64) -> (&'static str, Vec<sea_orm::Value>) {
+    (
+        DELTA_UPDATE,
+        vec![
+            delta.into(),
+            Utc::now().into(),
+            tenant_id.into(),
+            variant_id.into(),
+            delta.into(),
+            0i32.into(),
+            delta.into(),
+            MAX_STOCK.into(),
+        ],
+    )
+}
+
+const DELTA_UPDATE: &str = "UPDATE \"variants\" SET \"stock\" = \"stock\" + ?, \"updated_at\" = ? \
+     WHERE \"variants\".\"tenant_id\" = ? AND \"variants\".\"id\" = ? AND \"stock\" + ? >= ? AND \"stock\" + ? <= ?";
+
 async fn apply_set(txn: &TenantTxn, variant_id: Uuid, stock: i64) -> ApiResult<()> {
     variants::Entity::update_many()
         .col_expr(variants::Column::Stock, Expr::value(stock))
@@ -134,4 +155,31 @@ pub async fn change(
     let response = idempotency::complete(&txn, claimed, StatusCode::OK, &view).await?;
     txn.commit().await?;
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use sea_orm::{DbBackend, QueryTrait, Value};
+    use uuid::Uuid;
+
+    use super::{delta_sql, delta_update};
+
+    #[test]
+    fn the_delta_sql_is_the_builders_update() {
+        let (tenant, variant) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let built = delta_update(tenant, variant, -3).build(DbBackend::Sqlite);
+        let (text, values) = delta_sql(tenant, variant, -3);
+        assert_eq!(text, built.sql);
+        let built = built.values.unwrap().0;
+        assert_eq!(values.len(), built.len());
+        for (i, (mine, theirs)) in values.iter().zip(&built).enumerate() {
+            match (mine, theirs) {
+                // The time each was built at.
+                (Value::ChronoDateTimeUtc(Some(_)), Value::ChronoDateTimeUtc(Some(_))) => {}
+                _ => assert_eq!(mine, theirs, "value {i}"),
+            }
+        }
+    }
 }

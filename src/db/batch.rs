@@ -6,11 +6,12 @@
 //!
 //! All statements run, in order, whatever the earlier ones did (an error
 //! stops the batch). A statement whose outcome matters answers rows whose
-//! first column is its step (see [`returning_step`]); the caller reads which
+//! first column is its step (`RETURNING <step>`); the caller reads which
 //! steps answered and rolls the transaction back when one that had to did not.
 
-use sea_orm::sea_query::{Expr, QueryStatementWriter, ReturningClause, SqliteQueryBuilder};
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, QueryResult, Statement, Value};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, ModelTrait, QueryResult, Statement, Value};
+
+use super::insert;
 
 /// Statements to send together; SQLite only.
 #[derive(Default)]
@@ -23,21 +24,16 @@ impl Batch {
         Batch::default()
     }
 
-    /// A statement built with sea-query (`?` placeholders).
-    pub fn push(&mut self, query: &impl QueryStatementWriter) {
-        let (sql, values) = query.build(SqliteQueryBuilder);
-        self.push_sql(&sql, values.0);
-    }
-
     /// A statement written in SQL with `?` placeholders, bound in order.
     pub fn push_sql(&mut self, sql: &str, values: impl IntoIterator<Item = Value>) {
         self.statements.push((sql.to_string(), values.into_iter().collect()));
     }
 
-    /// A statement built for SQLite by sea-orm.
-    pub fn push_statement(&mut self, statement: Statement) {
-        let values = statement.values.map(|v| v.0).unwrap_or_default();
-        self.push_sql(&statement.sql, values);
+    /// The insert of `models`, whole rows of their table (none for none).
+    pub fn push_rows<M: ModelTrait>(&mut self, models: &[M]) {
+        if let Some((sql, values)) = insert::rows(models) {
+            self.statements.push((sql, values));
+        }
     }
 
     /// The statements, each with its values, in order.
@@ -93,16 +89,17 @@ impl Chain {
         name
     }
 
-    /// A part built with sea-query.
-    pub fn push(&mut self, query: &impl QueryStatementWriter) -> String {
-        let (sql, values) = query.build(SqliteQueryBuilder);
-        self.push_sql(&sql, values.0)
-    }
-
     /// A part built by sea-orm (for SQLite, so with `?` placeholders).
     pub fn push_statement(&mut self, statement: Statement) -> String {
         let values = statement.values.map(|v| v.0).unwrap_or_default();
         self.push_sql(&statement.sql, values)
+    }
+
+    /// A part inserting `models`, whole rows of their table (none for none).
+    pub fn push_rows<M: ModelTrait>(&mut self, models: &[M]) {
+        if let Some((sql, values)) = insert::rows(models) {
+            self.push_sql(&sql, values);
+        }
     }
 
     /// An answer: a `SELECT` with `?` placeholders whose first column is
@@ -131,11 +128,6 @@ impl Chain {
             .await?;
         Steps::of(rows)
     }
-}
-
-/// `RETURNING <step>`: the statement answers one row per row it changed.
-pub fn returning_step(step: i64) -> ReturningClause {
-    sea_orm::sea_query::Query::returning().expr(Expr::cust(step.to_string()))
 }
 
 /// The rows a batch answered, each with its statement's step; a row is

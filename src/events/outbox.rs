@@ -3,7 +3,7 @@
 //! the commit also wakes every process's dispatcher.
 
 use chrono::Utc;
-use sea_orm::{EntityTrait, Set};
+use sea_orm::{EntityTrait, IntoActiveModel};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -14,7 +14,7 @@ use crate::error::ApiResult;
 /// Writes one event into `txn`; returns its id (UUIDv7, so ids sort by time).
 pub async fn write(txn: &TenantTxn, topic: &str, aggregate_id: Uuid, payload: &impl Serialize) -> ApiResult<Uuid> {
     let id = Uuid::now_v7();
-    outbox_events::Entity::insert(event(txn.tenant_id(), id, topic, aggregate_id, payload)?)
+    outbox_events::Entity::insert(event(txn.tenant_id(), id, topic, aggregate_id, payload)?.into_active_model())
         .exec_without_returning(&**txn)
         .await?;
     super::notify::notify(txn, super::notify::EVENTS, "");
@@ -29,14 +29,14 @@ pub fn event(
     topic: &str,
     aggregate_id: Uuid,
     payload: &impl Serialize,
-) -> ApiResult<outbox_events::ActiveModel> {
-    Ok(outbox_events::ActiveModel {
-        tenant_id: Set(tenant_id),
-        id: Set(id),
-        topic: Set(topic.to_string()),
-        aggregate_id: Set(aggregate_id),
-        payload: Set(serde_json::to_value(payload).map_err(anyhow::Error::from)?),
-        created_at: Set(Utc::now()),
-        dispatched_at: Set(None),
+) -> ApiResult<outbox_events::Model> {
+    Ok(outbox_events::Model {
+        tenant_id,
+        id,
+        topic: topic.to_string(),
+        aggregate_id,
+        payload: serde_json::to_value(payload).map_err(anyhow::Error::from)?,
+        created_at: Utc::now(),
+        dispatched_at: None,
     })
 }

@@ -9,12 +9,13 @@ use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use chrono::Utc;
-use sea_orm::sea_query::{Expr, OnConflict, Query};
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ColumnTrait, DbBackend, EntityTrait, QueryFilter, QueryTrait, Set};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::db::batch::{Batch, Chain};
+use crate::db::insert::{self, Computed};
 use crate::db::TenantTxn;
 use crate::entities::idempotency_keys;
 use crate::error::{ApiError, ApiResult};
@@ -125,41 +126,44 @@ pub fn answer_again(existing: idempotency_keys::Model, fingerprint: &str) -> Api
 }
 
 /// SQLite: the key's row with its answer into `batch`, the answer's body
-/// computed by `body` from what the batch wrote before it. A plain insert:
-/// a key already used stops the batch with a unique-key error. The writer's
-/// lock, held from before the batch to the commit, keeps a request with the
-/// same key from taking it in between.
+/// computed by `body` (SQL with `?` placeholders, and their values) from
+/// what the batch wrote before it. A plain insert: a key already used
+/// stops the batch with a unique-key error. The writer's lock, held from
+/// before the batch to the commit, keeps a request with the same key from
+/// taking it in between.
 pub fn answered_in(
     batch: &mut Batch,
     tenant_id: uuid::Uuid,
     key: &str,
     fingerprint: String,
     status: StatusCode,
-    body: Expr,
-) -> ApiResult<()> {
-    use idempotency_keys::Column;
-    let insert = Query::insert()
-        .into_table(idempotency_keys::Entity)
-        .columns([
-            Column::TenantId,
-            Column::Key,
-            Column::RequestHash,
-            Column::StatusCode,
-            Column::ResponseBody,
-            Column::CreatedAt,
-        ])
-        .values([
-            Expr::val(tenant_id),
-            Expr::val(key),
-            Expr::val(fingerprint),
-            Expr::val(i32::from(status.as_u16())),
-            body,
-            Expr::val(Utc::now()),
-        ])
-        .map_err(|e| ApiError::Internal(e.into()))?
-        .to_owned();
-    batch.push(&insert);
-    Ok(())
+    body: (&str, Vec<sea_orm::Value>),
+) {
+    let (sql, values) = answered_sql(tenant_id, key, fingerprint, status, body);
+    batch.push_sql(&sql, values);
+}
+
+fn answered_sql(
+    tenant_id: uuid::Uuid,
+    key: &str,
+    fingerprint: String,
+    status: StatusCode,
+    (sql, values): (&str, Vec<sea_orm::Value>),
+) -> (String, Vec<sea_orm::Value>) {
+    let row = idempotency_keys::Model {
+        tenant_id,
+        key: key.to_string(),
+        request_hash: fingerprint,
+        status_code: i32::from(status.as_u16()),
+        response_body: String::new(),
+        created_at: Utc::now(),
+    };
+    let body = Computed {
+        column: idempotency_keys::Column::ResponseBody,
+        sql,
+        values,
+    };
+    insert::row_with(&row, &body)
 }
 
 fn key_row(
@@ -275,4 +279,44 @@ pub async fn complete(
             .await?;
     }
     Ok(respond(status, json))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use actix_web::http::StatusCode;
+    use chrono::Utc;
+    use sea_orm::sea_query::{Expr, Query, SqliteQueryBuilder};
+    use sea_orm::{Iterable, Value};
+    use uuid::Uuid;
+
+    use super::answered_sql;
+    use crate::entities::idempotency_keys;
+
+    #[test]
+    fn the_answered_key_is_the_builders_insert() {
+        let tenant = Uuid::from_u128(1);
+        let body = "? || (SELECT 1) || ?";
+        let parts: Vec<Value> = vec!["{\"number\":".into(), "}".into()];
+        let (text, values) = answered_sql(tenant, "k-1", "f".into(), StatusCode::CREATED, (body, parts.clone()));
+        let (built, built_values) = Query::insert()
+            .into_table(idempotency_keys::Entity)
+            .columns(idempotency_keys::Column::iter())
+            .values([
+                Expr::val(tenant),
+                Expr::val("k-1"),
+                Expr::val("f"),
+                Expr::val(201),
+                Expr::cust_with_values(body, parts),
+                Expr::val(Utc::now()),
+            ])
+            .unwrap()
+            .build(SqliteQueryBuilder);
+        assert_eq!(text, built);
+        assert_eq!(values.len(), built_values.0.len());
+        // All but the time each was built at.
+        assert_eq!(values[..6], built_values.0[..6]);
+        assert!(matches!(values[6], Value::ChronoDateTimeUtc(Some(_))));
+    }
 }

@@ -1,13 +1,13 @@
 //! Writing a priced order: its number, the order row, its lines, the applied
 //! adjustments with the plug-in versions that made them, and the claims taken.
 
-use sea_orm::sea_query::{Alias, Expr, Query};
-use sea_orm::{ActiveModelTrait, DbBackend, EntityTrait, IntoActiveModel, Iterable, QueryTrait, Set, Statement};
+use sea_orm::Value;
 use uuid::Uuid;
 
 use crate::db::batch::{Batch, Chain};
+use crate::db::insert::{self, Computed};
 use crate::entities::{order_adjustments, order_claims, order_lines, orders, stores};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::orders::customers::Shopper;
 use crate::orders::pricing::Priced;
 use crate::orders::stacking::Decision;
@@ -139,9 +139,9 @@ pub fn build(tenant_id: Uuid, new: NewOrder<'_>) -> ApiResult<Built> {
 /// `chain`, written before the order itself (their foreign keys to it are
 /// checked at commit).
 pub fn children_chained(chain: &mut Chain, loaded: &Loaded, taken: Vec<Taken>) {
-    for statement in children(loaded, taken) {
-        chain.push_statement(statement);
-    }
+    chain.push_rows(&loaded.lines);
+    chain.push_rows(&loaded.adjustments);
+    chain.push_rows(&claim_rows(&loaded.order, taken));
 }
 
 /// The statement that takes the store's next number, creating its counter
@@ -149,21 +149,6 @@ pub fn children_chained(chain: &mut Chain, loaded: &Loaded, taken: Vec<Taken>) {
 /// `RETURNING`. The counter's row stays locked until commit.
 const NEXT_NUMBER: &str = "INSERT INTO order_numbers (tenant_id, store_id, last) VALUES (?, ?, 1) \
      ON CONFLICT (tenant_id, store_id) DO UPDATE SET last = order_numbers.last + 1";
-
-/// The order row's values in column order, with `number` for its number.
-fn values_numbered(order: &orders::Model, number: Expr) -> ApiResult<Vec<Expr>> {
-    let row = order.clone().into_active_model();
-    orders::Column::iter()
-        .map(|column| match column {
-            orders::Column::Number => Ok(number.clone()),
-            _ => row
-                .get(column)
-                .into_value()
-                .map(Expr::val)
-                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("order column {column:?} not set"))),
-        })
-        .collect()
-}
 
 /// PostgreSQL: takes the store's next number and writes the order with it,
 /// into `chain`. Answers the part that returns the order's number; it
@@ -174,25 +159,39 @@ pub fn numbered_chained(
     chain: &mut Chain,
     order: &orders::Model,
     until: Option<chrono::DateTime<chrono::Utc>>,
-) -> ApiResult<String> {
+) -> String {
     let n = chain.push_sql(
         &format!("{NEXT_NUMBER} RETURNING last"),
         [order.tenant_id.into(), order.store_id.into()],
     );
-    let mut select = Query::select();
-    select.exprs(values_numbered(order, Expr::col((Alias::new(&n), Alias::new("last"))))?);
-    select.from(Alias::new(&n));
+    let (text, values) = insert_numbered_from(order, &n, until);
+    chain.push_sql(&text, values)
+}
+
+/// PostgreSQL: the order's insert with its number from the `last` column
+/// of part `n`, unless the database's clock has reached `until`.
+fn insert_numbered_from(
+    order: &orders::Model,
+    n: &str,
+    until: Option<chrono::DateTime<chrono::Utc>>,
+) -> (String, Vec<Value>) {
+    let last = format!("\"{n}\".\"last\"");
+    let number = Computed {
+        column: orders::Column::Number,
+        sql: &last,
+        values: Vec::new(),
+    };
+    let mut text = format!("INSERT INTO \"orders\" {} SELECT ", insert::columns::<orders::Entity>());
+    let mut values = Vec::with_capacity(24);
+    insert::row_into(&mut text, &mut values, order, Some(&number));
+    text.push_str(" FROM ");
+    insert::quoted(&mut text, n);
     if let Some(until) = until {
-        select.and_where(Expr::cust_with_values("clock_timestamp() < ?", [until]));
+        text.push_str(" WHERE clock_timestamp() < ?");
+        values.push(until.into());
     }
-    let insert = Query::insert()
-        .into_table(orders::Entity)
-        .columns(orders::Column::iter())
-        .select_from(select)
-        .map_err(|e| ApiError::Internal(e.into()))?
-        .returning_col(orders::Column::Number)
-        .to_owned();
-    Ok(chain.push(&insert))
+    text.push_str(" RETURNING \"number\"");
+    (text, values)
 }
 
 /// SQLite: the store's number counter read in a statement (`?`
@@ -203,59 +202,135 @@ pub const LAST_NUMBER: &str = "(SELECT last FROM order_numbers WHERE tenant_id =
 /// SQLite: takes the store's next number, answering `step` with it in its
 /// second column, and writes the order with that number, its lines,
 /// adjustments and claims, into `batch`.
-pub fn numbered_in(batch: &mut Batch, loaded: &Loaded, taken: Vec<Taken>, step: i64) -> ApiResult<()> {
+pub fn numbered_in(batch: &mut Batch, loaded: &Loaded, taken: Vec<Taken>, step: i64) {
     let order = &loaded.order;
     let (tenant, store) = (order.tenant_id, order.store_id);
     batch.push_sql(
         &format!("{NEXT_NUMBER} RETURNING {step}, last"),
         [tenant.into(), store.into()],
     );
-    let number = Expr::cust_with_values(LAST_NUMBER, [tenant, store]);
-    let insert = Query::insert()
-        .into_table(orders::Entity)
-        .columns(orders::Column::iter())
-        .values(values_numbered(order, number)?)
-        .map_err(|e| ApiError::Internal(e.into()))?
-        .to_owned();
-    batch.push(&insert);
-    for statement in children(loaded, taken) {
-        batch.push_statement(statement);
-    }
-    Ok(())
+    let number = Computed {
+        column: orders::Column::Number,
+        sql: LAST_NUMBER,
+        values: vec![tenant.into(), store.into()],
+    };
+    let (text, values) = insert::row_with(order, &number);
+    batch.push_sql(&text, values);
+    batch.push_rows(&loaded.lines);
+    batch.push_rows(&loaded.adjustments);
+    batch.push_rows(&claim_rows(order, taken));
 }
 
-fn claim_rows(order: &orders::Model, taken: Vec<Taken>) -> Vec<order_claims::ActiveModel> {
+fn claim_rows(order: &orders::Model, taken: Vec<Taken>) -> Vec<order_claims::Model> {
     taken
         .into_iter()
         .enumerate()
-        .map(|(i, t)| order_claims::ActiveModel {
-            tenant_id: Set(order.tenant_id),
-            order_id: Set(order.id),
-            position: Set(position(i)),
-            install_id: Set(t.install_id),
-            key: Set(t.key),
-            scope_key: Set(t.scope_key),
-            amount: Set(t.amount),
+        .map(|(i, t)| order_claims::Model {
+            tenant_id: order.tenant_id,
+            order_id: order.id,
+            position: position(i),
+            install_id: t.install_id,
+            key: t.key,
+            scope_key: t.scope_key,
+            amount: t.amount,
         })
         .collect()
 }
 
-/// The inserts of the order's lines and, when there are any, its
-/// adjustments and the claims taken (built for SQLite: `?` placeholders).
-fn children(loaded: &Loaded, taken: Vec<Taken>) -> Vec<Statement> {
-    let lines = loaded.lines.iter().cloned().map(IntoActiveModel::into_active_model);
-    let mut statements = vec![order_lines::Entity::insert_many(lines).build(DbBackend::Sqlite)];
-    if !loaded.adjustments.is_empty() {
-        let adjustments = loaded
-            .adjustments
-            .iter()
-            .cloned()
-            .map(IntoActiveModel::into_active_model);
-        statements.push(order_adjustments::Entity::insert_many(adjustments).build(DbBackend::Sqlite));
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use chrono::{TimeZone, Utc};
+    use sea_orm::sea_query::{Alias, Expr, Query, SqliteQueryBuilder};
+    use sea_orm::{ActiveModelTrait, IntoActiveModel, Iterable};
+    use uuid::Uuid;
+
+    use super::{insert_numbered_from, LAST_NUMBER};
+    use crate::db::insert::{row_with, Computed};
+    use crate::entities::orders;
+
+    fn order() -> orders::Model {
+        let at = Utc.with_ymd_and_hms(2026, 11, 27, 8, 0, 0).unwrap();
+        orders::Model {
+            tenant_id: Uuid::from_u128(1),
+            id: Uuid::from_u128(2),
+            store_id: Uuid::from_u128(3),
+            number: 0,
+            status: "pending_payment".into(),
+            currency: "EUR".into(),
+            customer_id: None,
+            email: Some("a@example.com".into()),
+            customer_key: "a@example.com".into(),
+            stream_id: Some(Uuid::from_u128(4)),
+            codes: serde_json::json!(["SAVE"]),
+            subtotal: 100,
+            adjustments_total: -10,
+            total: 90,
+            pricing: serde_json::json!({"now_ms": 1, "note": "it's"}),
+            created_at: at,
+            updated_at: at,
+            paid_at: None,
+            fulfilled_at: None,
+            cancelled_at: None,
+            refunded_at: None,
+        }
     }
-    let claims = claim_rows(&loaded.order, taken);
-    if !claims.is_empty() {
-        statements.push(order_claims::Entity::insert_many(claims).build(DbBackend::Sqlite));
+
+    /// The order's values as the query builder took them, `number` for its number.
+    fn built_values(order: &orders::Model, number: &Expr) -> Vec<Expr> {
+        let row = order.clone().into_active_model();
+        orders::Column::iter()
+            .map(|c| match c {
+                orders::Column::Number => number.clone(),
+                _ => Expr::val(row.get(c).into_value().unwrap()),
+            })
+            .collect()
     }
-    statements
+
+    #[test]
+    fn the_sqlite_order_insert_is_the_builders() {
+        let order = order();
+        let (tenant, store) = (order.tenant_id, order.store_id);
+        let computed = Computed {
+            column: orders::Column::Number,
+            sql: LAST_NUMBER,
+            values: vec![tenant.into(), store.into()],
+        };
+        let (text, values) = row_with(&order, &computed);
+        let number = Expr::cust_with_values(LAST_NUMBER, [tenant, store]);
+        let (built, built_values_) = Query::insert()
+            .into_table(orders::Entity)
+            .columns(orders::Column::iter())
+            .values(built_values(&order, &number))
+            .unwrap()
+            .build(SqliteQueryBuilder);
+        assert_eq!(text, built);
+        assert_eq!(values, built_values_.0);
+    }
+
+    #[test]
+    fn the_postgres_order_insert_is_the_builders() {
+        let order = order();
+        let until = Utc.with_ymd_and_hms(2026, 11, 27, 9, 0, 0).unwrap();
+        for until in [None, Some(until)] {
+            let (text, values) = insert_numbered_from(&order, "q3", until);
+            let number = Expr::col((Alias::new("q3"), Alias::new("last")));
+            let mut select = Query::select();
+            select.exprs(built_values(&order, &number));
+            select.from(Alias::new("q3"));
+            if let Some(until) = until {
+                select.and_where(Expr::cust_with_values("clock_timestamp() < ?", [until]));
+            }
+            let (built, built_values_) = Query::insert()
+                .into_table(orders::Entity)
+                .columns(orders::Column::iter())
+                .select_from(select)
+                .unwrap()
+                .returning_col(orders::Column::Number)
+                .build(SqliteQueryBuilder);
+            assert_eq!(text, built);
+            assert_eq!(values, built_values_.0);
+        }
+    }
 }

@@ -27,7 +27,6 @@
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 use livemall_abi::OrderEvent;
-use sea_orm::{DbBackend, EntityTrait, QueryTrait};
 use uuid::Uuid;
 
 use super::{
@@ -36,9 +35,8 @@ use super::{
 };
 use crate::billing::{account, usage};
 use crate::catalog::stock;
-use crate::db::batch::{returning_step, Chain};
+use crate::db::batch::Chain;
 use crate::db::{Access, TenantTxn};
-use crate::entities::outbox_events;
 use crate::error::{ApiError, ApiResult};
 use crate::events::{notify, outbox};
 use crate::http::idempotency::{self, Begin};
@@ -91,7 +89,7 @@ pub(super) async fn place(state: &AppState, mut p: Placing<'_>) -> ApiResult<Htt
     };
     let event = OrderEvent { order: loaded.to_abi() };
     let event = outbox::event(tenant_id, Uuid::now_v7(), "order.created", order_id, &event)?;
-    own.push_statement(outbox_events::Entity::insert(event).build(DbBackend::Sqlite));
+    own.push_rows(&[event]);
     record::children_chained(&mut own, &loaded, claims.iter().map(taken).collect());
     // One row whatever there is: the key read first, so a request that
     // holds it is waited for before anything else.
@@ -119,9 +117,8 @@ pub(super) async fn place(state: &AppState, mut p: Placing<'_>) -> ApiResult<Htt
     // 3. What other checkouts need too, in lock order.
     let mut shared = Chain::new();
     for (i, (variant_id, line)) in lines.iter().enumerate() {
-        let mut update = stock::delta_update(tenant_id, *variant_id, -i64::from(line.quantity)).into_query();
-        update.returning(returning_step(1));
-        let part = shared.push(&update);
+        let (update, values) = stock::delta_sql(tenant_id, *variant_id, -i64::from(line.quantity));
+        let part = shared.push_sql(&format!("{update} RETURNING 1"), values);
         shared.answer(&answers(step(STOCK, i), &part), []);
     }
     for (j, m) in merged.iter().enumerate() {
@@ -130,18 +127,20 @@ pub(super) async fn place(state: &AppState, mut p: Placing<'_>) -> ApiResult<Htt
         shared.answer(&answers(step(CLAIM, j), &part), []);
     }
     if let Some(account) = &account {
-        let Some((record, (count, values))) = usage::order_statements(tenant_id, account, order_id, at) else {
+        let Some(((record, record_values), (count, values))) =
+            usage::order_statements(tenant_id, account, order_id, at)
+        else {
             return Err(orders_used_up(&*txn, account).await);
         };
         let part = shared.push_sql(&format!("{count} RETURNING 1"), values);
         shared.answer(&answers(USAGE, &part), []);
-        shared.push_statement(record);
+        shared.push_sql(&record, record_values);
     }
     let until = p
         .priced
         .valid_until_ms()
         .and_then(chrono::DateTime::from_timestamp_millis);
-    let numbered = record::numbered_chained(&mut shared, &loaded.order, until)?;
+    let numbered = record::numbered_chained(&mut shared, &loaded.order, until);
     shared.answer(&format!("SELECT {NUMBERED}::int8, number FROM {numbered}"), []);
     if let Some(claimed) = claimed {
         idempotency::complete_chained(

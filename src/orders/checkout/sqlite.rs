@@ -33,8 +33,6 @@ use actix_web::HttpResponse;
 use livemall_abi::OrderEvent;
 use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, TransactionBehavior};
-use sea_orm::sea_query::Expr;
-use sea_orm::{DbBackend, EntityTrait, QueryTrait, Value};
 use uuid::Uuid;
 
 use super::{
@@ -44,10 +42,9 @@ use super::{
 use crate::billing::account::{self, Account};
 use crate::billing::usage;
 use crate::catalog::stock;
-use crate::db::batch::{returning_step, Batch, Steps};
+use crate::db::batch::{Batch, Steps};
 use crate::db::writer::run_batch;
 use crate::db::Access;
-use crate::entities::outbox_events;
 use crate::error::{ApiError, ApiResult};
 use crate::events::outbox;
 use crate::http::idempotency;
@@ -143,11 +140,10 @@ async fn prepare(
     let mut required = Vec::with_capacity(lines.len() + merged.len() + 2);
     let event = OrderEvent { order: loaded.to_abi() };
     let event = outbox::event(tenant_id, Uuid::now_v7(), "order.created", order_id, &event)?;
-    batch.push_statement(outbox_events::Entity::insert(event).build(DbBackend::Sqlite));
+    batch.push_rows(&[event]);
     for (i, (variant_id, line)) in lines.iter().enumerate() {
-        let mut update = stock::delta_update(tenant_id, *variant_id, -i64::from(line.quantity)).into_query();
-        update.returning(returning_step(step(STOCK, i)));
-        batch.push(&update);
+        let (update, values) = stock::delta_sql(tenant_id, *variant_id, -i64::from(line.quantity));
+        batch.push_sql(&format!("{update} RETURNING {}", step(STOCK, i)), values);
         required.push(step(STOCK, i));
     }
     for (j, m) in merged.iter().enumerate() {
@@ -161,24 +157,24 @@ async fn prepare(
         }
         required.push(USAGE);
     }
-    record::numbered_in(&mut batch, &loaded, claims.iter().map(taken).collect(), NUMBERED)?;
+    record::numbered_in(&mut batch, &loaded, claims.iter().map(taken).collect(), NUMBERED);
     required.push(NUMBERED);
     if let Some(key) = &p.key.0 {
-        let values: [Value; 4] = [
+        let values = vec![
             prefix.clone().into(),
             tenant_id.into(),
             p.store.id.into(),
             suffix.clone().into(),
         ];
-        let body = Expr::cust_with_values(format!("? || {LAST_NUMBER} || ?"), values);
+        let body = format!("? || {LAST_NUMBER} || ?");
         idempotency::answered_in(
             &mut batch,
             tenant_id,
             key,
             p.fingerprint.clone(),
             StatusCode::CREATED,
-            body,
-        )?;
+            (&body, values),
+        );
     }
     let turn = Turn {
         batch,
