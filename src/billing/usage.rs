@@ -112,7 +112,7 @@ fn record_row(tenant_id: Uuid, rec: &Record) -> usage_records::Model {
 
 /// [`insert_record`] as SQL with `?` placeholders, for a checkout's batch.
 fn insert_record_sql(tenant_id: Uuid, rec: &Record) -> insert::Sql {
-    let (mut text, values) = insert::row(&record_row(tenant_id, rec));
+    let (mut text, values) = insert::row(record_row(tenant_id, rec));
     text.push_str(" ON CONFLICT (\"tenant_id\", \"id\") DO NOTHING");
     (text, values)
 }

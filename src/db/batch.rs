@@ -9,7 +9,7 @@
 //! first column is its step (`RETURNING <step>`); the caller reads which
 //! steps answered and rolls the transaction back when one that had to did not.
 
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, ModelTrait, QueryResult, Statement, Value};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, QueryResult, Statement, Value};
 
 use super::insert;
 
@@ -30,7 +30,7 @@ impl Batch {
     }
 
     /// The insert of `models`, whole rows of their table (none for none).
-    pub fn push_rows<M: ModelTrait>(&mut self, models: &[M]) {
+    pub fn push_rows<M: insert::Row>(&mut self, models: Vec<M>) {
         if let Some((sql, values)) = insert::rows(models) {
             self.statements.push((sql, values));
         }
@@ -96,7 +96,7 @@ impl Chain {
     }
 
     /// A part inserting `models`, whole rows of their table (none for none).
-    pub fn push_rows<M: ModelTrait>(&mut self, models: &[M]) {
+    pub fn push_rows<M: insert::Row>(&mut self, models: Vec<M>) {
         if let Some((sql, values)) = insert::rows(models) {
             self.push_sql(&sql, values);
         }

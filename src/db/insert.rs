@@ -6,7 +6,7 @@
 //! instructions. The text here is the builder's, character for character
 //! (unit tests compare them), so it finds the same prepared statements.
 
-use sea_orm::{EntityName, EntityTrait, IdenStatic, Iterable, ModelTrait, Value};
+use sea_orm::{ActiveModelTrait, EntityName, EntityTrait, IdenStatic, IntoActiveModel, Iterable, ModelTrait, Value};
 
 /// SQL with `?` placeholders, and their values in order.
 pub type Sql = (String, Vec<Value>);
@@ -33,14 +33,21 @@ pub fn columns<E: EntityTrait>() -> String {
     text
 }
 
+/// A model whose values can be moved out column by column (every entity's
+/// `Model`: through its active model, without cloning a value).
+pub trait Row: ModelTrait + IntoActiveModel<<Self::Entity as EntityTrait>::ActiveModel> {}
+
+impl<M> Row for M where M: ModelTrait + IntoActiveModel<<M::Entity as EntityTrait>::ActiveModel> {}
+
 /// The row's values as `?, ?, ..` (a computed column's SQL in its place)
 /// appended to `text`, and their values appended to `values`.
-pub fn row_into<M: ModelTrait>(
+pub fn row_into<M: Row>(
     text: &mut String,
     values: &mut Vec<Value>,
-    model: &M,
+    model: M,
     computed: Option<&Computed<'_, <M::Entity as EntityTrait>::Column>>,
 ) {
+    let mut row = model.into_active_model();
     for (i, column) in <M::Entity as EntityTrait>::Column::iter().enumerate() {
         if i > 0 {
             text.push_str(", ");
@@ -52,7 +59,8 @@ pub fn row_into<M: ModelTrait>(
             }
             _ => {
                 text.push('?');
-                values.push(model.get(column));
+                // Every column of a model converted whole is set.
+                values.push(row.take(column).into_value().unwrap_or(Value::Bool(None)));
             }
         }
     }
@@ -61,30 +69,34 @@ pub fn row_into<M: ModelTrait>(
 /// `INSERT INTO "t" ("a", ..) VALUES (?, ..), (?, ..)`: `models` as rows
 /// of their table, with their values in order (`?` placeholders). `None`
 /// for no rows.
-pub fn rows<M: ModelTrait>(models: &[M]) -> Option<Sql> {
-    (!models.is_empty()).then(|| text(models, None))
+pub fn rows<M: Row>(models: Vec<M>) -> Option<Sql> {
+    (!models.is_empty()).then(|| text(models.into_iter(), None))
 }
 
 /// The insert of one row.
-pub fn row<M: ModelTrait>(model: &M) -> Sql {
-    text(std::slice::from_ref(model), None)
+pub fn row<M: Row>(model: M) -> Sql {
+    text(std::iter::once(model), None)
 }
 
 /// The insert of one row with one column's value computed by SQL.
-pub fn row_with<M: ModelTrait>(model: &M, computed: &Computed<'_, <M::Entity as EntityTrait>::Column>) -> Sql {
-    text(std::slice::from_ref(model), Some(computed))
+pub fn row_with<M: Row>(model: M, computed: &Computed<'_, <M::Entity as EntityTrait>::Column>) -> Sql {
+    text(std::iter::once(model), Some(computed))
 }
 
-fn text<M: ModelTrait>(models: &[M], computed: Option<&Computed<'_, <M::Entity as EntityTrait>::Column>>) -> Sql {
+fn text<M: Row>(
+    models: impl Iterator<Item = M>,
+    computed: Option<&Computed<'_, <M::Entity as EntityTrait>::Column>>,
+) -> Sql {
     let width = <M::Entity as EntityTrait>::Column::iter().count();
-    let mut text = String::with_capacity(64 + width * 24 + models.len() * width * 3);
+    let count = models.size_hint().0;
+    let mut text = String::with_capacity(64 + width * 24 + count * width * 3);
     text.push_str("INSERT INTO ");
     quoted(&mut text, M::Entity::default().table_name());
     text.push(' ');
     text.push_str(&columns::<M::Entity>());
     text.push_str(" VALUES ");
-    let mut values = Vec::with_capacity(models.len() * width);
-    for (i, model) in models.iter().enumerate() {
+    let mut values = Vec::with_capacity(count * width);
+    for (i, model) in models.enumerate() {
         text.push_str(if i == 0 { "(" } else { ", (" });
         row_into(&mut text, &mut values, model, computed);
         text.push(')');
@@ -131,10 +143,10 @@ mod tests {
             let lines: Vec<_> = (0..n).map(line).collect();
             let built = order_lines::Entity::insert_many(lines.iter().cloned().map(IntoActiveModel::into_active_model))
                 .build(DbBackend::Sqlite);
-            let (text, values) = rows(&lines).unwrap();
+            let (text, values) = rows(lines).unwrap();
             assert_eq!(text, built.sql);
             assert_eq!(values, built.values.unwrap().0);
         }
-        assert!(rows::<order_lines::Model>(&[]).is_none());
+        assert!(rows(Vec::<order_lines::Model>::new()).is_none());
     }
 }

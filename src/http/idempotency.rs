@@ -163,7 +163,7 @@ fn answered_sql(
         sql,
         values,
     };
-    insert::row_with(&row, &body)
+    insert::row_with(row, &body)
 }
 
 fn key_row(

@@ -9,11 +9,12 @@
 
 use std::collections::BTreeMap;
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
-use crate::db::{Access, Db, TenantTxn};
+use crate::db::insert;
+use crate::db::{placeholders, Access, Db, TenantTxn};
 use crate::entities::install_calls;
 use crate::error::ApiResult;
 
@@ -27,7 +28,7 @@ const ROWS_PER_INSERT: usize = 500;
 enum Entry {
     Calls {
         tenant_id: Uuid,
-        rows: Vec<install_calls::ActiveModel>,
+        rows: Vec<install_calls::Model>,
         /// Installs whose history to trim to the newest `calls_kept`.
         prune: Vec<Uuid>,
     },
@@ -50,7 +51,7 @@ impl CallJournal {
     }
 
     /// Queues `rows` of `tenant_id`; `prune` names installs to trim.
-    pub async fn record(&self, tenant_id: Uuid, rows: Vec<install_calls::ActiveModel>, prune: Vec<Uuid>) {
+    pub async fn record(&self, tenant_id: Uuid, rows: Vec<install_calls::Model>, prune: Vec<Uuid>) {
         let entry = Entry::Calls { tenant_id, rows, prune };
         if self.tx.send(entry).await.is_err() {
             tracing::warn!(tenant = %tenant_id, "call journal stopped; calls not recorded");
@@ -70,7 +71,7 @@ impl CallJournal {
 async fn write_loop(db: Db, calls_kept: u32, mut rx: mpsc::Receiver<Entry>) {
     let mut batch = Vec::new();
     while rx.recv_many(&mut batch, QUEUE).await > 0 {
-        let mut by_tenant: BTreeMap<Uuid, (Vec<install_calls::ActiveModel>, Vec<Uuid>)> = BTreeMap::new();
+        let mut by_tenant: BTreeMap<Uuid, (Vec<install_calls::Model>, Vec<Uuid>)> = BTreeMap::new();
         let mut flushes = Vec::new();
         for entry in batch.drain(..) {
             match entry {
@@ -100,23 +101,25 @@ async fn write_loop(db: Db, calls_kept: u32, mut rx: mpsc::Receiver<Entry>) {
 async fn write(
     db: &Db,
     tenant_id: Uuid,
-    rows: Vec<install_calls::ActiveModel>,
+    mut rows: Vec<install_calls::Model>,
     prune: &[Uuid],
     calls_kept: u32,
 ) -> ApiResult<()> {
     let txn = db.tenant(tenant_id, Access::Write).await?;
     // Plug-in calls are metered for billing in the same transaction that records them.
-    let metered: Vec<(Uuid, Uuid)> = rows
-        .iter()
-        .filter_map(|row| Some((row.id.clone().take()?, row.install_id.clone().take()?)))
-        .collect();
+    let metered: Vec<(Uuid, Uuid)> = rows.iter().map(|row| (row.id, row.install_id)).collect();
     crate::billing::usage::record_calls(&txn, &metered, chrono::Utc::now()).await?;
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<_> = rows.by_ref().take(ROWS_PER_INSERT).collect();
-        install_calls::Entity::insert_many(chunk)
-            .exec_without_returning(&*txn)
+    let backend = txn.get_database_backend();
+    while !rows.is_empty() {
+        let rest = rows.split_off(rows.len().min(ROWS_PER_INSERT));
+        if let Some((sql, values)) = insert::rows(std::mem::replace(&mut rows, rest)) {
+            txn.execute_raw(Statement::from_sql_and_values(
+                backend,
+                placeholders(backend, &sql),
+                values,
+            ))
             .await?;
+        }
     }
     for install_id in prune {
         trim(&txn, *install_id, calls_kept).await?;

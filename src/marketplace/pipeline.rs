@@ -250,18 +250,18 @@ pub async fn record_calls(state: &AppState, tenant_id: Uuid, calls: &[CallRecord
             prune.push(install.install_id);
         }
         let call_id = Uuid::now_v7();
-        rows.push(install_calls::ActiveModel {
-            tenant_id: Set(tenant_id),
-            id: Set(call_id),
-            install_id: Set(install.install_id),
-            version_id: Set(install.version_id),
-            hook: Set(call.hook.as_str().to_string()),
-            outcome: Set(outcome),
-            message: Set(message),
-            fuel: Set(i64::try_from(usage.fuel_used).unwrap_or(i64::MAX)),
-            duration_us: Set(i64::try_from(usage.duration.as_micros()).unwrap_or(i64::MAX)),
-            peak_memory: Set(i64::try_from(usage.peak_memory_bytes).unwrap_or(i64::MAX)),
-            created_at: Set(Utc::now()),
+        rows.push(install_calls::Model {
+            tenant_id,
+            id: call_id,
+            install_id: install.install_id,
+            version_id: install.version_id,
+            hook: call.hook.as_str().to_string(),
+            outcome,
+            message,
+            fuel: i64::try_from(usage.fuel_used).unwrap_or(i64::MAX),
+            duration_us: i64::try_from(usage.duration.as_micros()).unwrap_or(i64::MAX),
+            peak_memory: i64::try_from(usage.peak_memory_bytes).unwrap_or(i64::MAX),
+            created_at: Utc::now(),
         });
     }
     state.calls.record(tenant_id, rows, prune).await;

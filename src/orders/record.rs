@@ -137,11 +137,17 @@ pub fn build(tenant_id: Uuid, new: NewOrder<'_>) -> ApiResult<Built> {
 
 /// PostgreSQL: the order's lines, adjustments and the claims taken into
 /// `chain`, written before the order itself (their foreign keys to it are
-/// checked at commit).
-pub fn children_chained(chain: &mut Chain, loaded: &Loaded, taken: Vec<Taken>) {
-    chain.push_rows(&loaded.lines);
-    chain.push_rows(&loaded.adjustments);
-    chain.push_rows(&claim_rows(&loaded.order, taken));
+/// checked at commit); answers the order's row, for [`numbered_chained`].
+pub fn children_chained(chain: &mut Chain, loaded: Loaded, taken: Vec<Taken>) -> orders::Model {
+    let Loaded {
+        order,
+        lines,
+        adjustments,
+    } = loaded;
+    chain.push_rows(lines);
+    chain.push_rows(adjustments);
+    chain.push_rows(claim_rows(&order, taken));
+    order
 }
 
 /// The statement that takes the store's next number, creating its counter
@@ -157,7 +163,7 @@ const NEXT_NUMBER: &str = "INSERT INTO order_numbers (tenant_id, store_id, last)
 /// number's row stays locked until commit, so this goes last.
 pub fn numbered_chained(
     chain: &mut Chain,
-    order: &orders::Model,
+    order: orders::Model,
     until: Option<chrono::DateTime<chrono::Utc>>,
 ) -> String {
     let n = chain.push_sql(
@@ -171,7 +177,7 @@ pub fn numbered_chained(
 /// PostgreSQL: the order's insert with its number from the `last` column
 /// of part `n`, unless the database's clock has reached `until`.
 fn insert_numbered_from(
-    order: &orders::Model,
+    order: orders::Model,
     n: &str,
     until: Option<chrono::DateTime<chrono::Utc>>,
 ) -> (String, Vec<Value>) {
@@ -202,8 +208,12 @@ pub const LAST_NUMBER: &str = "(SELECT last FROM order_numbers WHERE tenant_id =
 /// SQLite: takes the store's next number, answering `step` with it in its
 /// second column, and writes the order with that number, its lines,
 /// adjustments and claims, into `batch`.
-pub fn numbered_in(batch: &mut Batch, loaded: &Loaded, taken: Vec<Taken>, step: i64) {
-    let order = &loaded.order;
+pub fn numbered_in(batch: &mut Batch, loaded: Loaded, taken: Vec<Taken>, step: i64) {
+    let Loaded {
+        order,
+        lines,
+        adjustments,
+    } = loaded;
     let (tenant, store) = (order.tenant_id, order.store_id);
     batch.push_sql(
         &format!("{NEXT_NUMBER} RETURNING {step}, last"),
@@ -214,11 +224,12 @@ pub fn numbered_in(batch: &mut Batch, loaded: &Loaded, taken: Vec<Taken>, step: 
         sql: LAST_NUMBER,
         values: vec![tenant.into(), store.into()],
     };
+    let claims = claim_rows(&order, taken);
     let (text, values) = insert::row_with(order, &number);
     batch.push_sql(&text, values);
-    batch.push_rows(&loaded.lines);
-    batch.push_rows(&loaded.adjustments);
-    batch.push_rows(&claim_rows(order, taken));
+    batch.push_rows(lines);
+    batch.push_rows(adjustments);
+    batch.push_rows(claims);
 }
 
 fn claim_rows(order: &orders::Model, taken: Vec<Taken>) -> Vec<order_claims::Model> {
@@ -297,7 +308,7 @@ mod tests {
             sql: LAST_NUMBER,
             values: vec![tenant.into(), store.into()],
         };
-        let (text, values) = row_with(&order, &computed);
+        let (text, values) = row_with(order.clone(), &computed);
         let number = Expr::cust_with_values(LAST_NUMBER, [tenant, store]);
         let (built, built_values_) = Query::insert()
             .into_table(orders::Entity)
@@ -314,7 +325,7 @@ mod tests {
         let order = order();
         let until = Utc.with_ymd_and_hms(2026, 11, 27, 9, 0, 0).unwrap();
         for until in [None, Some(until)] {
-            let (text, values) = insert_numbered_from(&order, "q3", until);
+            let (text, values) = insert_numbered_from(order.clone(), "q3", until);
             let number = Expr::col((Alias::new("q3"), Alias::new("last")));
             let mut select = Query::select();
             select.exprs(built_values(&order, &number));

@@ -1,9 +1,9 @@
 //! What the orders API answers, and the order as plug-ins see it in `order.*` events.
 
 use chrono::{DateTime, Utc};
-use livemall_abi::{AppliedAdjustment, Cart, Customer};
+use livemall_abi::{AppliedAdjustment, Cart, CartLine, Customer};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -39,16 +39,22 @@ pub struct OrderSummary {
 
 impl From<orders::Model> for OrderSummary {
     fn from(o: orders::Model) -> Self {
+        OrderSummary::from(&o)
+    }
+}
+
+impl From<&orders::Model> for OrderSummary {
+    fn from(o: &orders::Model) -> Self {
         OrderSummary {
             id: o.id,
             store_id: o.store_id,
             number: o.number,
             status: OrderStatus::parse(&o.status).unwrap_or(OrderStatus::PendingPayment),
-            currency: o.currency,
+            currency: o.currency.clone(),
             customer_id: o.customer_id,
-            email: o.email,
+            email: o.email.clone(),
             stream_id: o.stream_id,
-            codes: serde_json::from_value(o.codes).unwrap_or_default(),
+            codes: Vec::<String>::deserialize(&o.codes).unwrap_or_default(),
             subtotal: o.subtotal,
             adjustments_total: o.adjustments_total,
             total: o.total,
@@ -133,7 +139,7 @@ pub async fn load(txn: &TenantTxn, order: orders::Model) -> ApiResult<Loaded> {
 impl Loaded {
     pub fn view(&self) -> OrderView {
         OrderView {
-            summary: OrderSummary::from(self.order.clone()),
+            summary: OrderSummary::from(&self.order),
             customer_key: self.order.customer_key.clone(),
             lines: self
                 .lines
@@ -172,13 +178,25 @@ impl Loaded {
     /// The order as `order.*` events carry it; lines come from the cart kept
     /// with the order, so plug-ins see them exactly as they priced them.
     pub fn to_abi(&self) -> livemall_abi::Order {
+        let lines = self
+            .order
+            .pricing
+            .get("cart")
+            .and_then(|cart| Cart::deserialize(cart).ok())
+            .map(|cart| cart.lines)
+            .unwrap_or_default();
+        self.to_abi_with(lines)
+    }
+
+    /// [`Loaded::to_abi`] with the lines of the cart the order was priced
+    /// from, at hand when it is placed.
+    pub fn to_abi_with(&self, lines: Vec<CartLine>) -> livemall_abi::Order {
         let o = &self.order;
-        let cart: Option<Cart> = serde_json::from_value(o.pricing["cart"].clone()).ok();
         livemall_abi::Order {
             id: o.id.to_string(),
             status: o.status.clone(),
             currency: o.currency.clone(),
-            lines: cart.map(|c| c.lines).unwrap_or_default(),
+            lines,
             subtotal: o.subtotal,
             adjustments_total: o.adjustments_total,
             total: o.total,
@@ -187,7 +205,7 @@ impl Loaded {
                 key: o.customer_key.clone(),
             }),
             stream_id: o.stream_id.map(|id| id.to_string()),
-            codes: serde_json::from_value(o.codes.clone()).unwrap_or_default(),
+            codes: Vec::<String>::deserialize(&o.codes).unwrap_or_default(),
             adjustments: self
                 .adjustments
                 .iter()

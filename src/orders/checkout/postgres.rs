@@ -87,10 +87,12 @@ pub(super) async fn place(state: &AppState, mut p: Placing<'_>) -> ApiResult<Htt
         }
         None => ("1".to_string(), None),
     };
-    let event = OrderEvent { order: loaded.to_abi() };
+    let event = OrderEvent {
+        order: loaded.to_abi_with(p.priced.cart.lines.clone()),
+    };
     let event = outbox::event(tenant_id, Uuid::now_v7(), "order.created", order_id, &event)?;
-    own.push_rows(&[event]);
-    record::children_chained(&mut own, &loaded, claims.iter().map(taken).collect());
+    own.push_rows(vec![event]);
+    let order = record::children_chained(&mut own, loaded, claims.iter().map(taken).collect());
     // One row whatever there is: the key read first, so a request that
     // holds it is waited for before anything else.
     own.answer(
@@ -140,7 +142,7 @@ pub(super) async fn place(state: &AppState, mut p: Placing<'_>) -> ApiResult<Htt
         .priced
         .valid_until_ms()
         .and_then(chrono::DateTime::from_timestamp_millis);
-    let numbered = record::numbered_chained(&mut shared, &loaded.order, until);
+    let numbered = record::numbered_chained(&mut shared, order, until);
     shared.answer(&format!("SELECT {NUMBERED}::int8, number FROM {numbered}"), []);
     if let Some(claimed) = claimed {
         idempotency::complete_chained(

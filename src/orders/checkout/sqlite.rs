@@ -138,9 +138,11 @@ async fn prepare(
 
     let mut batch = Batch::new();
     let mut required = Vec::with_capacity(lines.len() + merged.len() + 2);
-    let event = OrderEvent { order: loaded.to_abi() };
+    let event = OrderEvent {
+        order: loaded.to_abi_with(p.priced.cart.lines.clone()),
+    };
     let event = outbox::event(tenant_id, Uuid::now_v7(), "order.created", order_id, &event)?;
-    batch.push_rows(&[event]);
+    batch.push_rows(vec![event]);
     for (i, (variant_id, line)) in lines.iter().enumerate() {
         let (update, values) = stock::delta_sql(tenant_id, *variant_id, -i64::from(line.quantity));
         batch.push_sql(&format!("{update} RETURNING {}", step(STOCK, i)), values);
@@ -157,7 +159,7 @@ async fn prepare(
         }
         required.push(USAGE);
     }
-    record::numbered_in(&mut batch, &loaded, claims.iter().map(taken).collect(), NUMBERED);
+    record::numbered_in(&mut batch, loaded, claims.iter().map(taken).collect(), NUMBERED);
     required.push(NUMBERED);
     if let Some(key) = &p.key.0 {
         let values = vec![
