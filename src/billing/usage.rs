@@ -4,8 +4,7 @@
 
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{ConnectionTrait, EntityTrait, IntoActiveModel, Statement};
+use sea_orm::{ConnectionTrait, Statement};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -73,9 +72,16 @@ impl Record {
 /// limit is refused (and the caller's transaction rolls back).
 /// Answers whether the record was new.
 pub async fn record(txn: &TenantTxn, account: &Account, rec: Record, enforce: bool) -> ApiResult<bool> {
-    let inserted = insert_record(txn.tenant_id(), &rec)
-        .exec_without_returning(&**txn)
-        .await?;
+    let backend = txn.get_database_backend();
+    let (sql, values) = insert_record_sql(txn.tenant_id(), &rec);
+    let inserted = txn
+        .execute_raw(Statement::from_sql_and_values(
+            backend,
+            placeholders(backend, &sql),
+            values,
+        ))
+        .await?
+        .rows_affected();
     if inserted == 0 {
         return Ok(false);
     }
@@ -90,15 +96,6 @@ pub async fn record(txn: &TenantTxn, account: &Account, rec: Record, enforce: bo
     Ok(true)
 }
 
-/// The record's row, unless its id was seen.
-fn insert_record(tenant_id: Uuid, rec: &Record) -> sea_orm::Insert<usage_records::ActiveModel> {
-    usage_records::Entity::insert(record_row(tenant_id, rec).into_active_model()).on_conflict(
-        OnConflict::columns([usage_records::Column::TenantId, usage_records::Column::Id])
-            .do_nothing()
-            .to_owned(),
-    )
-}
-
 fn record_row(tenant_id: Uuid, rec: &Record) -> usage_records::Model {
     usage_records::Model {
         tenant_id,
@@ -110,7 +107,8 @@ fn record_row(tenant_id: Uuid, rec: &Record) -> usage_records::Model {
     }
 }
 
-/// [`insert_record`] as SQL with `?` placeholders, for a checkout's batch.
+/// The record's row, unless its id was seen (`?` placeholders; also for a
+/// checkout's batch).
 fn insert_record_sql(tenant_id: Uuid, rec: &Record) -> insert::Sql {
     let (mut text, values) = insert::row(record_row(tenant_id, rec));
     text.push_str(" ON CONFLICT (\"tenant_id\", \"id\") DO NOTHING");
@@ -309,7 +307,20 @@ mod tests {
     use sea_orm::{DbBackend, QueryTrait};
     use uuid::Uuid;
 
-    use super::{insert_record, insert_record_sql, Record};
+    use sea_orm::sea_query::OnConflict;
+    use sea_orm::{EntityTrait, IntoActiveModel};
+
+    use super::{insert_record_sql, record_row, Record};
+    use crate::entities::usage_records;
+
+    /// The insert as the query builder makes it.
+    fn insert_record(tenant_id: Uuid, rec: &Record) -> sea_orm::Insert<usage_records::ActiveModel> {
+        usage_records::Entity::insert(record_row(tenant_id, rec).into_active_model()).on_conflict(
+            OnConflict::columns([usage_records::Column::TenantId, usage_records::Column::Id])
+                .do_nothing()
+                .to_owned(),
+        )
+    }
 
     #[test]
     fn the_record_sql_is_the_builders_insert() {

@@ -5,8 +5,8 @@
 use actix_web::http::StatusCode;
 use actix_web::{post, web, HttpResponse};
 use chrono::Utc;
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, UpdateMany};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -16,7 +16,7 @@ use crate::auth::{Scope, TenantScope};
 use crate::catalog::access;
 use crate::catalog::types::{MAX_STOCK, MIN_DELTA};
 use crate::catalog::views::VariantView;
-use crate::db::{Access, TenantTxn};
+use crate::db::{placeholders, Access, TenantTxn};
 use crate::entities::variants;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::Valid;
@@ -57,25 +57,22 @@ impl StockChange {
 
 /// Applies `delta` only if the result stays within 0..=MAX_STOCK; true if it did.
 pub async fn apply_delta(txn: &TenantTxn, variant_id: Uuid, delta: i64) -> ApiResult<bool> {
-    let result = delta_update(txn.tenant_id(), variant_id, delta).exec(&**txn).await?;
-    Ok(result.rows_affected == 1)
+    let backend = txn.get_database_backend();
+    let (sql, values) = delta_sql(txn.tenant_id(), variant_id, delta);
+    let result = txn
+        .execute_raw(Statement::from_sql_and_values(
+            backend,
+            placeholders(backend, sql),
+            values,
+        ))
+        .await?;
+    Ok(result.rows_affected() == 1)
 }
 
-/// The conditional UPDATE of [`apply_delta`]: it changes no row when the
-/// stock would leave 0..=MAX_STOCK.
-pub fn delta_update(tenant_id: Uuid, variant_id: Uuid, delta: i64) -> UpdateMany<variants::Entity> {
-    let after = Expr::col(variants::Column::Stock).add(delta);
-    variants::Entity::update_many()
-        .col_expr(variants::Column::Stock, after.clone())
-        .col_expr(variants::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(variants::Column::TenantId.eq(tenant_id))
-        .filter(variants::Column::Id.eq(variant_id))
-        .filter(after.clone().gte(0))
-        .filter(after.lte(MAX_STOCK))
-}
-
-/// [`delta_update`] as SQL with `?` placeholders, for a checkout's batch:
-/// the query builder's text (a unit test compares them), without building it.
+/// The conditional UPDATE of [`apply_delta`] with `?` placeholders (also
+/// for a checkout's batch): it changes no row when the stock would leave
+/// 0..=MAX_STOCK. The query builder's text for it (a unit test compares
+/// them), written out so a checkout does not build it each time.
 pub fn delta_sql(tenant_id: Uuid, variant_id: Uuid, delta: i64) -> (&'static str, Vec<sea_orm::Value>) {
     (
         DELTA_UPDATE,
@@ -161,10 +158,26 @@ pub async fn change(
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use sea_orm::{DbBackend, QueryTrait, Value};
+    use chrono::Utc;
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    use sea_orm::{ColumnTrait, DbBackend, EntityTrait, QueryFilter, QueryTrait, Value};
     use uuid::Uuid;
 
-    use super::{delta_sql, delta_update};
+    use super::delta_sql;
+    use crate::catalog::types::MAX_STOCK;
+    use crate::entities::variants;
+
+    /// The update as the query builder makes it.
+    fn delta_update(tenant_id: Uuid, variant_id: Uuid, delta: i64) -> sea_orm::UpdateMany<variants::Entity> {
+        let after = Expr::col(variants::Column::Stock).add(delta);
+        variants::Entity::update_many()
+            .col_expr(variants::Column::Stock, after.clone())
+            .col_expr(variants::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(variants::Column::TenantId.eq(tenant_id))
+            .filter(variants::Column::Id.eq(variant_id))
+            .filter(after.clone().gte(0))
+            .filter(after.lte(MAX_STOCK))
+    }
 
     #[test]
     fn the_delta_sql_is_the_builders_update() {
