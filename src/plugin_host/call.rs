@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use livemall_abi::{Effects, GuestError, Hook, LogLevel};
-use wasmtime::{PoolConcurrencyLimitError, Store, Trap, WasmBacktrace};
+use wasmtime::{Instance, PoolConcurrencyLimitError, Store, Trap, TypedFunc, UpdateDeadline, WasmBacktrace};
 
 use super::effects::check_effects;
 use super::engine::deadline_ticks;
@@ -87,7 +87,8 @@ pub struct CallOutcome {
 
 impl Host {
     /// Calls `request.hook` on a fresh instance of `plugin`. Synchronous CPU
-    /// work bounded by `limits`; from async code use [`Host::call_async`].
+    /// work bounded by `limits`, the deadline enforced by a trap; from async
+    /// code use [`Host::call_async`].
     pub fn call<I: AsRef<[u8]>>(
         &self,
         plugin: &Plugin,
@@ -95,6 +96,61 @@ impl Host {
         limits: &Limits,
     ) -> Result<CallOutcome, CallFailure> {
         let started = Instant::now();
+        let (mut store, limits) = self.store_for(plugin, request, limits, started)?;
+        store.set_epoch_deadline(deadline_ticks(limits.deadline, self.config.epoch_tick));
+        store.epoch_deadline_trap();
+        let status = run(plugin, request.hook, &mut store);
+        outcome(store, status, request, &limits, started)
+    }
+
+    /// [`Host::call`] as a future, run on the caller's own thread: the
+    /// guest gives its thread back to the runtime at every epoch tick and is
+    /// interrupted at the first tick past its deadline, so a call never
+    /// stalls the async workers for more than a tick, and a short call (most
+    /// take tens of microseconds) costs no hand-off to another thread. When
+    /// every pool slot is busy it waits for one rather than failing the call.
+    pub async fn call_async(
+        self: Arc<Self>,
+        plugin: Arc<Plugin>,
+        request: CallRequest<Vec<u8>>,
+        limits: Limits,
+    ) -> Result<CallOutcome, CallFailure> {
+        let Ok(_slot) = Arc::clone(&self.slots).acquire_owned().await else {
+            let usage = Usage {
+                input_bytes: request.input.len(),
+                ..Usage::default()
+            };
+            return Err(CallFailure::new(
+                CallError::Host("the plug-in host is shut down".into()),
+                usage,
+                Vec::new(),
+            ));
+        };
+        let started = Instant::now();
+        let (mut store, limits) = self.store_for(&plugin, &request, &limits, started)?;
+        let deadline = started + limits.deadline;
+        store.epoch_deadline_callback(move |_| {
+            Ok(if Instant::now() >= deadline {
+                UpdateDeadline::Interrupt
+            } else {
+                UpdateDeadline::Yield(1)
+            })
+        });
+        store.set_epoch_deadline(1);
+        let status = run_async(&plugin, request.hook, &mut store).await;
+        outcome(store, status, &request, &limits, started)
+    }
+
+    /// A fresh store for one call, with its fuel and limiter, and the limits
+    /// it runs under; refuses an input over its limit and a hook the module
+    /// does not export.
+    fn store_for<I: AsRef<[u8]>>(
+        &self,
+        plugin: &Plugin,
+        request: &CallRequest<I>,
+        limits: &Limits,
+        started: Instant,
+    ) -> Result<(Store<CallState>, Limits), CallFailure> {
         let input = request.input.as_ref();
         let refuse = |error| {
             let usage = Usage {
@@ -114,79 +170,68 @@ impl Host {
             return Err(refuse(CallError::HookNotExported(request.hook.to_string())));
         }
         // A plan cannot grant more than the pool's slots hold.
-        let limits = &Limits {
+        let limits = Limits {
             memory_bytes: limits.memory_bytes.min(self.config.max_memory_bytes),
             table_elements: limits.table_elements.min(self.config.max_table_elements),
             ..*limits
         };
-        let mut store = Store::new(&self.engine, CallState::new(input, limits));
+        let mut store = Store::new(&self.engine, CallState::new(input, &limits));
         store.limiter(|state| &mut state.limiter);
         if let Err(e) = store.set_fuel(limits.fuel) {
             return Err(refuse(CallError::Host(format!("setting fuel: {e}"))));
         }
-        store.set_epoch_deadline(deadline_ticks(limits.deadline, self.config.epoch_tick));
-        store.epoch_deadline_trap();
-
-        let status = run(plugin, request.hook, &mut store);
-        let usage = usage(&store, limits, started);
-        let state = store.into_data();
-        let result = match status {
-            Ok(status) => finish(status, &state, request, limits),
-            Err(error) => Err(classify(&error, &state, limits)),
-        };
-        let logs = state.logs;
-        match result {
-            Ok(effects) => Ok(CallOutcome { effects, usage, logs }),
-            Err(error) => Err(CallFailure::new(error, usage, logs)),
-        }
+        Ok((store, limits))
     }
+}
 
-    /// [`Host::call`] on tokio's blocking pool, so a call never stalls the
-    /// async workers (a call may run for the whole deadline). When every pool
-    /// slot is busy it waits for one rather than failing the call.
-    pub async fn call_async(
-        self: Arc<Self>,
-        plugin: Arc<Plugin>,
-        request: CallRequest<Vec<u8>>,
-        limits: Limits,
-    ) -> Result<CallOutcome, CallFailure> {
-        let input_bytes = request.input.len();
-        let Ok(permit) = Arc::clone(&self.slots).acquire_owned().await else {
-            let usage = Usage {
-                input_bytes,
-                ..Usage::default()
-            };
-            return Err(CallFailure::new(
-                CallError::Host("the plug-in host is shut down".into()),
-                usage,
-                Vec::new(),
-            ));
-        };
-        tokio::task::spawn_blocking(move || {
-            let _slot = permit;
-            self.call(&plugin, &request, &limits)
-        })
-        .await
-        .unwrap_or_else(|join| {
-            let usage = Usage {
-                input_bytes,
-                ..Usage::default()
-            };
-            let error = CallError::Host(format!("call task failed: {join}"));
-            Err(CallFailure::new(error, usage, Vec::new()))
-        })
+/// The call's effects or its typed failure, with what it used.
+fn outcome<I>(
+    store: Store<CallState>,
+    status: wasmtime::Result<i32>,
+    request: &CallRequest<I>,
+    limits: &Limits,
+    started: Instant,
+) -> Result<CallOutcome, CallFailure> {
+    let usage = usage(&store, limits, started);
+    let state = store.into_data();
+    let result = match status {
+        Ok(status) => finish(status, &state, request, limits),
+        Err(error) => Err(classify(&error, &state, limits)),
+    };
+    let logs = state.logs;
+    match result {
+        Ok(effects) => Ok(CallOutcome { effects, usage, logs }),
+        Err(error) => Err(CallFailure::new(error, usage, logs)),
     }
 }
 
 /// Instantiates (running any start function) and calls the hook.
 fn run(plugin: &Plugin, hook: Hook, store: &mut Store<CallState>) -> wasmtime::Result<i32> {
     let instance = plugin.pre.instantiate(&mut *store)?;
-    let func = plugin
+    hook_func(plugin, hook, instance, store)?.call(&mut *store, ())
+}
+
+/// [`run`] as a future: the guest runs on a stack of its own, from which it
+/// gives the thread back at an epoch tick.
+async fn run_async(plugin: &Plugin, hook: Hook, store: &mut Store<CallState>) -> wasmtime::Result<i32> {
+    let instance = plugin.pre.instantiate_async(&mut *store).await?;
+    hook_func(plugin, hook, instance, store)?
+        .call_async(&mut *store, ())
+        .await
+}
+
+fn hook_func(
+    plugin: &Plugin,
+    hook: Hook,
+    instance: Instance,
+    store: &mut Store<CallState>,
+) -> wasmtime::Result<TypedFunc<(), i32>> {
+    plugin
         .export(hook)
         .and_then(|export| instance.get_module_export(&mut *store, export))
         .and_then(wasmtime::Extern::into_func)
-        .ok_or_else(|| wasmtime::format_err!("hook `{hook}` is not an exported function"))?;
-    func.typed::<(), i32>(&*store)?.call(&mut *store, ())
+        .ok_or_else(|| wasmtime::format_err!("hook `{hook}` is not an exported function"))?
+        .typed::<(), i32>(&*store)
 }
 
 fn usage(store: &Store<CallState>, limits: &Limits, started: Instant) -> Usage {

@@ -30,8 +30,8 @@ impl HostConfig {
     /// Settings for a server process.
     pub fn production(cache_dir: Option<PathBuf>) -> Self {
         HostConfig {
-            // More than tokio's 512 blocking threads, so calls made through
-            // `call_async` can never find the pool empty.
+            // Calls made through `call_async` wait for a slot, so this bounds
+            // the calls in flight (and the memory they may take) at once.
             slots: 1_000,
             // Plans may raise the 16 MiB default up to 4x; each slot reserves
             // this much address space (1,000 slots: 64 GiB of 128 TiB).
@@ -72,6 +72,8 @@ pub(crate) fn build_engine(config: &HostConfig) -> wasmtime::Result<Engine> {
         .max_tables_per_module(1)
         .max_memory_size(config.max_memory_bytes)
         .table_elements(config.max_table_elements)
+        // One stack per call in flight through `call_async` (see `async_stack_size`).
+        .total_stacks(config.slots)
         // Reset up to 2 MiB of a reused slot with memset instead of madvise:
         // a typical guest touches well under that (measured 21.5 -> 12.7 us/call).
         .linear_memory_keep_resident(2 << 20)
@@ -98,8 +100,11 @@ pub(crate) fn build_engine(config: &HostConfig) -> wasmtime::Result<Engine> {
         // Wall-clock budget per call (Limits::deadline), driven by EpochTicker.
         .epoch_interruption(true)
         // 512 KiB of wasm stack: room for serde-heavy guests, and well inside
-        // the 2 MiB stacks of tokio's blocking threads.
+        // the stacks it runs on: 2 MiB for a call made as a future (its own
+        // stack, reused from the pool without being cleared: stack zeroing
+        // stays off) as for a synchronous call on a spawned thread.
         .max_wasm_stack(512 << 10)
+        .async_stack_size(2 << 20)
         // A replayed price must be bit-identical on any CPU.
         .cranelift_nan_canonicalization(true)
         .relaxed_simd_deterministic(true)

@@ -223,7 +223,7 @@ fn a_plugin_that_keeps_failing_is_switched_off_by_the_breaker() {
 }
 
 #[tokio::test]
-async fn call_async_runs_the_call_off_the_async_workers() {
+async fn call_async_answers_each_of_many_concurrent_calls() {
     let plugin = Arc::new(load("echo_lines"));
     let calls = (0..8).map(|lines| {
         let request =
@@ -234,4 +234,77 @@ async fn call_async_runs_the_call_off_the_async_workers() {
     for (lines, outcome) in outcomes.into_iter().enumerate() {
         assert_eq!(outcome.unwrap().effects.adjustments[0].amount, lines as i64 + 1);
     }
+}
+
+fn price_request(lines: usize) -> CallRequest {
+    CallRequest::new(Hook::CartPrice, envelope(Hook::CartPrice, cart(lines))).with_cart_lines(lines)
+}
+
+/// On a runtime with one thread, a task that is due while a guest loops
+/// runs before the guest's deadline: the guest gives the thread back at
+/// each epoch tick instead of holding it for its whole call.
+#[tokio::test(flavor = "current_thread")]
+async fn a_looping_guest_called_as_a_future_lets_other_tasks_run_until_its_deadline() {
+    let plugin = Arc::new(load("loop"));
+    let limits = Limits::builder()
+        .fuel(u64::MAX / 2)
+        .deadline(Duration::from_millis(300))
+        .build();
+    let started = std::time::Instant::now();
+    let other = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        started.elapsed()
+    });
+    let failure = host().call_async(plugin, price_request(1), limits).await.unwrap_err();
+    assert_eq!(failure.code(), "deadline");
+    assert!(failure.usage().duration >= limits.deadline, "{:?}", failure.usage());
+    let ran_after = other.await.unwrap();
+    assert!(
+        ran_after < Duration::from_millis(250),
+        "the other task waited {ran_after:?}, as long as the guest ran"
+    );
+}
+
+#[tokio::test]
+async fn a_looping_guest_called_as_a_future_runs_out_of_fuel() {
+    let limits = Limits::builder().deadline(Duration::from_secs(30)).build();
+    let failure = host()
+        .call_async(Arc::new(load("loop")), price_request(1), limits)
+        .await
+        .unwrap_err();
+    assert_eq!(failure.code(), "out_of_fuel");
+    assert_eq!(failure.usage().fuel_used, limits.fuel);
+}
+
+/// A call whose caller stops waiting (a shopper who hung up) ends where
+/// the guest was and gives its slot back: on a host of one slot, the next
+/// call gets it.
+#[tokio::test]
+async fn a_call_dropped_mid_flight_frees_its_slot() {
+    let host = Arc::new(
+        Host::new(HostConfig {
+            slots: 1,
+            ..HostConfig::small(None)
+        })
+        .unwrap(),
+    );
+    let looping = Arc::new(host.load(&guest("loop"), &Limits::default()).unwrap());
+    let echo = Arc::new(host.load(&guest("echo_lines"), &Limits::default()).unwrap());
+    let limits = Limits::builder()
+        .fuel(u64::MAX / 2)
+        .deadline(Duration::from_secs(30))
+        .build();
+    let dropped = tokio::time::timeout(
+        Duration::from_millis(20),
+        Arc::clone(&host).call_async(looping, price_request(1), limits),
+    )
+    .await;
+    assert!(dropped.is_err(), "the looping call ended by itself");
+    let next = tokio::time::timeout(
+        Duration::from_secs(5),
+        host.call_async(echo, price_request(3), Limits::default()),
+    )
+    .await
+    .expect("the next call got the slot");
+    assert_eq!(next.unwrap().effects.adjustments[0].amount, 3);
 }
