@@ -3,8 +3,10 @@
 //! checkout transaction (the baseline: no HTTP, no pricing, no plug-ins).
 
 use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use actix_web::ResponseError;
@@ -138,49 +140,82 @@ where
     finish(mall, runs, start)
 }
 
+/// Work for a [`local_workers`] thread: builds its future there.
+type LocalJob = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()>>> + Send>;
+
+/// One thread per core, each with a single-threaded runtime kept for the
+/// whole benchmark. A database connection belongs to the runtime it was
+/// opened on, and the pool keeps it after the cell that opened it; a
+/// runtime made for one cell and dropped after it would leave the pool a
+/// connection that fails in the next cell.
+fn local_workers() -> &'static [tokio::sync::mpsc::UnboundedSender<LocalJob>] {
+    static WORKERS: OnceLock<Vec<tokio::sync::mpsc::UnboundedSender<LocalJob>>> = OnceLock::new();
+    WORKERS.get_or_init(|| {
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        (0..threads)
+            .map(|_| {
+                let (jobs, mut queue) = tokio::sync::mpsc::unbounded_channel::<LocalJob>();
+                std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap();
+                    tokio::task::LocalSet::new().block_on(&rt, async move {
+                        // Waiting here, not blocking, keeps the runtime
+                        // serving the tasks a cell left (connections going
+                        // back to the pool).
+                        while let Some(job) = queue.recv().await {
+                            job().await;
+                        }
+                    });
+                });
+                jobs
+            })
+            .collect()
+    })
+}
+
 /// Like [`drive`], for futures that must stay on one thread (the checkout
-/// function's, as under actix): one single-threaded runtime per core, the
-/// shoppers dealt out between them, as actix deals connections to its workers.
+/// function's, as under actix): the shoppers dealt out between the
+/// [`local_workers`], as actix deals connections to its workers.
 async fn drive_local<F, Fut>(mall: &Arc<Mall>, shoppers: usize, time: Duration, one: F) -> Run
 where
     F: Fn(Arc<Mall>, usize) -> Fut + Send + Sync + Clone + 'static,
-    Fut: std::future::Future<Output = Result<(), String>> + 'static,
+    Fut: Future<Output = Result<(), String>> + 'static,
 {
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let workers = local_workers();
     let start = Instant::now();
     let deadline = start + time;
-    let handles: Vec<_> = (0..threads)
-        .map(|t| {
-            let (mall, one) = (Arc::clone(mall), one.clone());
-            std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                let local = tokio::task::LocalSet::new();
-                local.block_on(&rt, async move {
-                    let tasks: Vec<_> = (t..shoppers)
-                        .step_by(threads)
-                        .map(|shopper| {
-                            let (mall, one) = (Arc::clone(&mall), one.clone());
-                            tokio::task::spawn_local(
-                                async move { shop(deadline, || one(Arc::clone(&mall), shopper)).await },
-                            )
-                        })
-                        .collect();
-                    let mut runs = Vec::with_capacity(tasks.len());
-                    for task in tasks {
-                        runs.extend(task.await.ok());
-                    }
-                    runs
-                })
+    let mut answers = Vec::with_capacity(workers.len());
+    for (t, worker) in workers.iter().enumerate() {
+        let (mall, one) = (Arc::clone(mall), one.clone());
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let threads = workers.len();
+        let job: LocalJob = Box::new(move || {
+            Box::pin(async move {
+                let tasks: Vec<_> = (t..shoppers)
+                    .step_by(threads)
+                    .map(|shopper| {
+                        let (mall, one) = (Arc::clone(&mall), one.clone());
+                        tokio::task::spawn_local(
+                            async move { shop(deadline, || one(Arc::clone(&mall), shopper)).await },
+                        )
+                    })
+                    .collect();
+                let mut runs = Vec::with_capacity(tasks.len());
+                for task in tasks {
+                    runs.extend(task.await.ok());
+                }
+                let _ = answer.send(runs);
             })
-        })
-        .collect();
-    let runs =
-        tokio::task::spawn_blocking(move || handles.into_iter().flat_map(|h| h.join().unwrap()).collect::<Vec<_>>())
-            .await
-            .unwrap();
+        });
+        worker.send(job).unwrap();
+        answers.push(answered);
+    }
+    let mut runs = Vec::new();
+    for answered in answers {
+        runs.extend(answered.await.unwrap());
+    }
     finish(mall, runs, start)
 }
 
