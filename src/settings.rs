@@ -43,7 +43,7 @@ pub struct ServerSettings {
 pub struct DatabaseSettings {
     /// `sqlite://...` or `postgres://...`; empty means `<data_dir>/livemall.db`.
     pub url: String,
-    /// Pool size. On PostgreSQL, more connections than about four per core
+    /// Pool size. On PostgreSQL, more connections than about two per core
     /// of the database server make checkouts slower, not faster: the
     /// backends contend for the cores and for the rows all checkouts lock.
     pub max_connections: u32,
@@ -139,7 +139,7 @@ impl Default for Settings {
             },
             database: DatabaseSettings {
                 url: String::new(),
-                max_connections: 8,
+                max_connections: 4,
                 app_role: "livemall_app".into(),
                 migrate_on_start: true,
             },
