@@ -1,6 +1,6 @@
 //! The whole `cart.price` path for a 10-line cart: fresh Store, input in,
-//! effects out and checked, fuel and deadline on; the same pricing as a
-//! native Rust function; calls/s on 2 threads; loading from the artifact cache.
+//! effects out and checked, fuel and deadline on, called synchronously and
+//! as a future; the same pricing as a native Rust function; calls/s on 2 threads; loading from the artifact cache.
 //!
 //! `nice cargo bench --bench plugin_call`
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -162,6 +162,19 @@ fn per_call(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1));
     group.bench_function("wasm_fresh_store", |b| {
         b.iter(|| s.host.call(&s.plugin, &s.request, &s.limits).unwrap())
+    });
+    // As the server calls it: a future on a single-threaded runtime, the
+    // guest on a pooled stack of its own (the request's bytes are cloned
+    // per call, as `call_async` takes them by value).
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    group.bench_function("wasm_fresh_store_as_future", |b| {
+        b.iter(|| {
+            let call = Arc::clone(&s.host).call_async(Arc::clone(&s.plugin), s.request.clone(), s.limits);
+            rt.block_on(call).unwrap()
+        })
     });
     group.bench_function("native", |b| b.iter(|| native_price(&s.request.input)));
     group.finish();
