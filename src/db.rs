@@ -16,7 +16,7 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::SqliteConnectOptions;
 use sea_orm::{
     ConnAcquireErr, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr, QueryResult, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+    DbErr, ExecResult, QueryResult, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait, Value,
 };
 use tokio::sync::{Mutex, OwnedMutexGuard};
 use uuid::Uuid;
@@ -230,6 +230,17 @@ impl Db {
 /// numbered `$1, $2, ..` on PostgreSQL.
 pub fn placeholders(backend: DbBackend, text: &str) -> String {
     placeholders_after(backend, text, 0)
+}
+
+/// Runs a statement written with `?` placeholders (see [`placeholders`]) on `conn`.
+pub async fn execute(conn: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Result<ExecResult, DbErr> {
+    let backend = conn.get_database_backend();
+    conn.execute_raw(Statement::from_sql_and_values(
+        backend,
+        placeholders(backend, sql),
+        values,
+    ))
+    .await
 }
 
 /// [`placeholders`] for SQL that goes after `before` values of the same

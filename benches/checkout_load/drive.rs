@@ -184,13 +184,13 @@ where
     Fut: Future<Output = Result<(), String>> + 'static,
 {
     let workers = local_workers();
+    let threads = workers.len();
     let start = Instant::now();
     let deadline = start + time;
     let mut answers = Vec::with_capacity(workers.len());
     for (t, worker) in workers.iter().enumerate() {
         let (mall, one) = (Arc::clone(mall), one.clone());
         let (answer, answered) = tokio::sync::oneshot::channel();
-        let threads = workers.len();
         let job: LocalJob = Box::new(move || {
             Box::pin(async move {
                 let tasks: Vec<_> = (t..shoppers)

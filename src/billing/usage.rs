@@ -4,7 +4,6 @@
 
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, Statement};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -15,9 +14,7 @@ use crate::billing::account::{self, Account};
 use crate::billing::limits::{self, Limit};
 use crate::billing::plans::Limits;
 use crate::db::batch::Batch;
-use crate::db::insert;
-use crate::db::placeholders;
-use crate::db::{Access, TenantTxn};
+use crate::db::{self, insert, Access, TenantTxn};
 use crate::entities::usage_records;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::Valid;
@@ -72,16 +69,8 @@ impl Record {
 /// limit is refused (and the caller's transaction rolls back).
 /// Answers whether the record was new.
 pub async fn record(txn: &TenantTxn, account: &Account, rec: Record, enforce: bool) -> ApiResult<bool> {
-    let backend = txn.get_database_backend();
     let (sql, values) = insert_record_sql(txn.tenant_id(), &rec);
-    let inserted = txn
-        .execute_raw(Statement::from_sql_and_values(
-            backend,
-            placeholders(backend, &sql),
-            values,
-        ))
-        .await?
-        .rows_affected();
+    let inserted = db::execute(&**txn, &sql, values).await?.rows_affected();
     if inserted == 0 {
         return Ok(false);
     }
@@ -121,16 +110,8 @@ async fn bump(txn: &TenantTxn, account: &Account, metric: Metric, n: i64, max: O
     if max.is_some_and(|m| n > m) {
         return Ok(false);
     }
-    let backend = txn.get_database_backend();
     let (text, values) = bump_sql(txn.tenant_id(), account, metric, n, max);
-    let done = txn
-        .execute_raw(Statement::from_sql_and_values(
-            backend,
-            placeholders(backend, &text),
-            values,
-        ))
-        .await?;
-    Ok(done.rows_affected() > 0)
+    Ok(db::execute(&**txn, &text, values).await?.rows_affected() > 0)
 }
 
 /// The counter's upsert with `?` placeholders, and its values.
@@ -304,11 +285,9 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use chrono::{TimeZone, Utc};
-    use sea_orm::{DbBackend, QueryTrait};
-    use uuid::Uuid;
-
     use sea_orm::sea_query::OnConflict;
-    use sea_orm::{EntityTrait, IntoActiveModel};
+    use sea_orm::{DbBackend, EntityTrait, IntoActiveModel, QueryTrait};
+    use uuid::Uuid;
 
     use super::{insert_record_sql, record_row, Record};
     use crate::entities::usage_records;

@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{post, web, HttpResponse};
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -16,7 +16,7 @@ use crate::auth::{Scope, TenantScope};
 use crate::catalog::access;
 use crate::catalog::types::{MAX_STOCK, MIN_DELTA};
 use crate::catalog::views::VariantView;
-use crate::db::{placeholders, Access, TenantTxn};
+use crate::db::{self, Access, TenantTxn};
 use crate::entities::variants;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::Valid;
@@ -57,16 +57,8 @@ impl StockChange {
 
 /// Applies `delta` only if the result stays within 0..=MAX_STOCK; true if it did.
 pub async fn apply_delta(txn: &TenantTxn, variant_id: Uuid, delta: i64) -> ApiResult<bool> {
-    let backend = txn.get_database_backend();
     let (sql, values) = delta_sql(txn.tenant_id(), variant_id, delta);
-    let result = txn
-        .execute_raw(Statement::from_sql_and_values(
-            backend,
-            placeholders(backend, sql),
-            values,
-        ))
-        .await?;
-    Ok(result.rows_affected() == 1)
+    Ok(db::execute(&**txn, sql, values).await?.rows_affected() == 1)
 }
 
 /// The conditional UPDATE of [`apply_delta`] with `?` placeholders (also

@@ -9,12 +9,11 @@
 
 use std::collections::BTreeMap;
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
-use crate::db::insert;
-use crate::db::{placeholders, Access, Db, TenantTxn};
+use crate::db::{self, insert, Access, Db, TenantTxn};
 use crate::entities::install_calls;
 use crate::error::ApiResult;
 
@@ -109,16 +108,10 @@ async fn write(
     // Plug-in calls are metered for billing in the same transaction that records them.
     let metered: Vec<(Uuid, Uuid)> = rows.iter().map(|row| (row.id, row.install_id)).collect();
     crate::billing::usage::record_calls(&txn, &metered, chrono::Utc::now()).await?;
-    let backend = txn.get_database_backend();
     while !rows.is_empty() {
         let rest = rows.split_off(rows.len().min(ROWS_PER_INSERT));
         if let Some((sql, values)) = insert::rows(std::mem::replace(&mut rows, rest)) {
-            txn.execute_raw(Statement::from_sql_and_values(
-                backend,
-                placeholders(backend, &sql),
-                values,
-            ))
-            .await?;
+            db::execute(&*txn, &sql, values).await?;
         }
     }
     for install_id in prune {
