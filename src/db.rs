@@ -100,17 +100,19 @@ impl Db {
         Ok(Db { conn, writer, notifier })
     }
 
-    /// SQLite: runs `job` on the writer's own connection, in this
-    /// process's turn at writing (see [`writer`]): a whole write
-    /// transaction with no hand-off between its statements. The job runs to
-    /// its end even if the caller stops waiting; one that could not start
+    /// SQLite: runs `part` on the writer's own connection, in this
+    /// process's turn at writing (see [`writer`]): its statements with no
+    /// hand-off between them, in one transaction with the parts queued next
+    /// to it, each in a savepoint of its own (see [`writer::WriterThread::part`]).
+    /// The part runs to its end even if the caller stops waiting, and is
+    /// answered once the transaction committed; one that could not start
     /// within the writer's wait fails with a timeout (503) and never runs.
     pub async fn on_writer<T: Send + 'static>(
         &self,
-        job: impl FnOnce(&mut rusqlite::Connection) -> T + Send + 'static,
+        part: impl FnOnce(&rusqlite::Connection) -> writer::Ended<T> + Send + 'static,
     ) -> Result<T, DbErr> {
         match &self.writer {
-            Some(writer) => writer.thread.run(job).await,
+            Some(writer) => writer.thread.part(part).await,
             None => Err(DbErr::Custom("the writer's own connection is SQLite's".into())),
         }
     }

@@ -10,6 +10,14 @@
 //! the job in and its answer out. Jobs that queued while one ran run next,
 //! in one turn at the writer (see [`super::Db`]'s queue).
 //!
+//! Parts ([`WriterThread::part`]) that queued together share one
+//! transaction (group commit): each runs in a savepoint of its own, so one
+//! that undoes its writes undoes only them, and all are answered after the
+//! one `COMMIT`. A commit writes every page it changed to the WAL whole,
+//! and the pages every checkout changes (a hot variant's, the store's order
+//! number, the indexes' upper levels) are then written once per group
+//! instead of once per checkout.
+//!
 //! The connection is plain SQLite (the same library the driver links),
 //! with the pool's pragmas; statements are prepared once and kept. Values
 //! are bound as the driver binds them (see [`bind`]), so a row written here
@@ -22,16 +30,79 @@ use std::time::{Duration, Instant};
 use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, OpenFlags};
 use sea_orm::{DbErr, Value};
-use tokio::sync::Mutex;
+use tokio::sync::{oneshot, Mutex};
 
 use super::batch::{Batch, Steps};
 
 /// A job on the writer's connection.
-type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+enum Job {
+    /// A job with the connection to itself: its own transaction, if any.
+    Alone(Box<dyn FnOnce(&mut Connection) + Send>),
+    /// A part of a transaction shared with the parts queued next to it.
+    Part(Box<dyn Part>),
+}
+
+/// What a part did in its savepoint.
+pub enum Ended<T> {
+    /// Keep its writes; answered once the group committed.
+    Keep(T),
+    /// Undo its writes (back to its savepoint); answered with the group.
+    Undo(T),
+}
+
+/// A part as the thread sees it, whatever it answers.
+trait Part: Send {
+    /// Runs the part inside the group's transaction; true keeps its writes.
+    fn run(&mut self, conn: &Connection) -> bool;
+    /// Answers the caller: `committed` is the group's commit, or why the
+    /// part never ran or its writes were lost.
+    fn settle(self: Box<Self>, committed: Result<(), String>);
+}
+
+/// A part with its caller's answer.
+struct Pending<T, F> {
+    work: Option<F>,
+    ended: Option<Ended<T>>,
+    answer: oneshot::Sender<Result<T, DbErr>>,
+    deadline: Instant,
+    late: bool,
+}
+
+impl<T, F> Part for Pending<T, F>
+where
+    T: Send,
+    F: FnOnce(&Connection) -> Ended<T> + Send,
+{
+    fn run(&mut self, conn: &Connection) -> bool {
+        if Instant::now() > self.deadline {
+            self.late = true;
+            return false;
+        }
+        let Some(work) = self.work.take() else { return false };
+        let ended = work(conn);
+        let keep = matches!(ended, Ended::Keep(_));
+        self.ended = Some(ended);
+        keep
+    }
+
+    fn settle(self: Box<Self>, committed: Result<(), String>) {
+        let answer = match (self.late, self.ended, committed) {
+            (true, _, _) => Err(DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout)),
+            (false, _, Err(why)) => Err(DbErr::Custom(format!("the writer's transaction did not commit: {why}"))),
+            (false, Some(Ended::Keep(t) | Ended::Undo(t)), Ok(())) => Ok(t),
+            (false, None, Ok(())) => Err(DbErr::Custom("a part on the writer's connection panicked".into())),
+        };
+        let _ = self.answer.send(answer);
+    }
+}
 
 /// Prepared statements kept per connection: a checkout's batch is about a
 /// dozen, varying with its lines and claims.
 const PREPARED: usize = 256;
+
+/// Parts in one transaction at most: a checkout waits for the commit of
+/// every part before and after it in its group.
+const GROUP: usize = 128;
 
 /// The writer's thread: runs jobs in arrival order, each given the
 /// connection while this process holds its turn at writing (`turn`, shared
@@ -63,16 +134,41 @@ impl WriterThread {
         &self,
         job: impl FnOnce(&mut Connection) -> T + Send + 'static,
     ) -> Result<T, DbErr> {
-        let (answer, answered) = tokio::sync::oneshot::channel();
+        let (answer, answered) = oneshot::channel();
         let deadline = Instant::now() + self.wait;
-        let job: Job = Box::new(move |conn| {
+        let job = Job::Alone(Box::new(move |conn| {
             let outcome = if Instant::now() > deadline {
                 Err(DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout))
             } else {
                 Ok(job(conn))
             };
             let _ = answer.send(outcome);
-        });
+        }));
+        self.send(job, answered).await
+    }
+
+    /// Runs `part` inside a transaction shared with the parts queued next
+    /// to it, in a savepoint of its own, and answers what it ended with once
+    /// that transaction committed. A part must leave nothing that fails
+    /// only at the commit (a deferred foreign key): a commit that fails
+    /// fails every part of the group, and those that kept their writes lost
+    /// them. `ConnectionAcquire(Timeout)` when it could not start in time.
+    pub async fn part<T: Send + 'static>(
+        &self,
+        part: impl FnOnce(&Connection) -> Ended<T> + Send + 'static,
+    ) -> Result<T, DbErr> {
+        let (answer, answered) = oneshot::channel();
+        let job = Job::Part(Box::new(Pending {
+            work: Some(part),
+            ended: None,
+            answer,
+            deadline: Instant::now() + self.wait,
+            late: false,
+        }));
+        self.send(job, answered).await
+    }
+
+    async fn send<T>(&self, job: Job, answered: oneshot::Receiver<Result<T, DbErr>>) -> Result<T, DbErr> {
         self.jobs
             .send(job)
             .map_err(|_| DbErr::Custom("the writer's thread has stopped".into()))?;
@@ -86,19 +182,43 @@ fn open(path: &Path) -> anyhow::Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(Duration::from_secs(10))?;
-    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
+    // A part's savepoint keeps the pages it changes in memory, not in a file.
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+         PRAGMA temp_store = MEMORY;",
+    )?;
     conn.set_prepared_statement_cache_capacity(PREPARED);
     Ok(conn)
 }
 
 /// The thread: waits for a job, takes the turn, runs it and every job
-/// queued meanwhile, gives the turn back.
+/// queued meanwhile (parts next to each other as one group), gives the
+/// turn back.
 fn serve(mut conn: Connection, queue: &mpsc::Receiver<Job>, turn: &Mutex<()>) {
-    while let Ok(job) = queue.recv() {
+    while let Ok(first) = queue.recv() {
         let _turn = turn.blocking_lock();
-        survive(job, &mut conn);
-        while let Ok(job) = queue.try_recv() {
-            survive(job, &mut conn);
+        let mut next = Some(first);
+        while let Some(job) = next.take() {
+            match job {
+                Job::Alone(job) => survive(job, &mut conn),
+                Job::Part(part) => {
+                    let mut parts = vec![part];
+                    while parts.len() < GROUP {
+                        match queue.try_recv() {
+                            Ok(Job::Part(part)) => parts.push(part),
+                            Ok(other) => {
+                                next = Some(other);
+                                break;
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                    group(&mut conn, parts);
+                }
+            }
+            if next.is_none() {
+                next = queue.try_recv().ok();
+            }
         }
     }
 }
@@ -106,12 +226,64 @@ fn serve(mut conn: Connection, queue: &mpsc::Receiver<Job>, turn: &Mutex<()>) {
 /// Runs a job; one that panics ends alone (its transaction, dropped while
 /// unwinding, rolls back, and its caller is told it ended without an
 /// answer), and the thread goes on with the next.
-fn survive(job: Job, conn: &mut Connection) {
+fn survive(job: Box<dyn FnOnce(&mut Connection) + Send>, conn: &mut Connection) {
     if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(conn))).is_err() {
         tracing::error!("a job on the writer's connection panicked");
         if !conn.is_autocommit() {
             let _ = conn.execute_batch("ROLLBACK");
         }
+    }
+}
+
+/// Runs parts in one transaction, each in a savepoint, and answers them
+/// after the commit. A part that panics or fails to end its savepoint is
+/// undone alone; once the transaction itself is gone (an error SQLite
+/// answers by rolling back), no part runs outside it and every part is
+/// told.
+fn group(conn: &mut Connection, parts: Vec<Box<dyn Part>>) {
+    if let Err(error) = conn.execute_batch("BEGIN IMMEDIATE") {
+        for part in parts {
+            part.settle(Err(error.to_string()));
+        }
+        return;
+    }
+    let mut ran = Vec::with_capacity(parts.len());
+    let mut lost = None;
+    for mut part in parts {
+        if lost.is_none() && conn.is_autocommit() {
+            lost = Some("the transaction ended before its commit".to_string());
+        }
+        if lost.is_none() {
+            if let Err(error) = in_savepoint(conn, part.as_mut()) {
+                lost = Some(error.to_string());
+            }
+        }
+        ran.push(part);
+    }
+    let committed = match lost {
+        Some(why) => Err(why),
+        None => conn.execute_batch("COMMIT").map_err(|e| e.to_string()),
+    };
+    if committed.is_err() && !conn.is_autocommit() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    for part in ran {
+        part.settle(committed.clone());
+    }
+}
+
+/// One part in a savepoint: released when it keeps its writes, rolled
+/// back to when it does not (or panicked).
+fn in_savepoint(conn: &Connection, part: &mut dyn Part) -> rusqlite::Result<()> {
+    conn.execute_batch("SAVEPOINT part")?;
+    let keep = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| part.run(conn))).unwrap_or_else(|_| {
+        tracing::error!("a part on the writer's connection panicked");
+        false
+    });
+    if keep {
+        conn.execute_batch("RELEASE part")
+    } else {
+        conn.execute_batch("ROLLBACK TO part; RELEASE part")
     }
 }
 
@@ -206,7 +378,7 @@ mod tests {
     use sea_orm::{ConnectOptions, ConnectionTrait, Database, DbBackend, Statement, Value};
     use tokio::sync::Mutex;
 
-    use super::{run_batch, WriterThread};
+    use super::{run_batch, Ended, WriterThread};
     use crate::db::batch::Batch;
 
     /// Every kind of value the application binds, one per column.
@@ -344,30 +516,145 @@ mod tests {
         assert_eq!(rows, 0, "the panicking job's insert was rolled back");
     }
 
+    /// A writer whose turn the test holds, so that parts sent meanwhile
+    /// queue and then run as one group; `setup` runs first, alone.
+    async fn held_writer(setup: &'static str) -> (tempfile::TempDir, WriterThread, Arc<Mutex<()>>) {
+        let dir = tempfile::tempdir().unwrap();
+        let turn = Arc::new(Mutex::new(()));
+        let writer = WriterThread::start(dir.path().join("t.db"), Arc::clone(&turn), Duration::from_secs(5)).unwrap();
+        writer
+            .run(move |conn| conn.execute_batch(setup))
+            .await
+            .unwrap()
+            .unwrap();
+        (dir, writer, turn)
+    }
+
+    type TestPart<T> = Box<dyn FnOnce(&rusqlite::Connection) -> Ended<T> + Send>;
+
+    /// Sends each part in turn while the writer's turn is held, then lets
+    /// them run; answers in the order sent.
+    async fn grouped<T: Send + 'static>(
+        writer: &WriterThread,
+        turn: &Arc<Mutex<()>>,
+        parts: Vec<TestPart<T>>,
+    ) -> Vec<Result<T, sea_orm::DbErr>> {
+        let held = turn.lock().await;
+        let mut sent = Vec::new();
+        for part in parts {
+            let writer = writer.clone();
+            sent.push(tokio::spawn(async move { writer.part(part).await }));
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        drop(held);
+        let mut answers = Vec::new();
+        for part in sent {
+            answers.push(part.await.unwrap());
+        }
+        answers
+    }
+
+    /// The one number `sql` reads, read alone.
+    async fn number(writer: &WriterThread, sql: &'static str) -> i64 {
+        writer
+            .run(move |conn| conn.query_row(sql, [], |row| row.get(0)))
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
+    fn bump(conn: &rusqlite::Connection) -> i64 {
+        conn.query_row("UPDATE t SET n = n + 1 RETURNING n", [], |row| row.get(0))
+            .unwrap()
+    }
+
     #[tokio::test]
-    async fn a_job_that_waited_past_its_time_is_not_run() {
+    async fn parts_of_a_group_see_each_other_and_one_undone_or_panicking_undoes_only_its_own() {
+        let (_dir, writer, turn) = held_writer("CREATE TABLE t (n INTEGER NOT NULL); INSERT INTO t VALUES (0)").await;
+        let parts: Vec<TestPart<i64>> = vec![
+            Box::new(|conn| Ended::Keep(bump(conn))),
+            Box::new(|conn| Ended::Undo(bump(conn))),
+            Box::new(|conn| {
+                bump(conn);
+                panic!("a bug in a part");
+            }),
+            Box::new(|conn| Ended::Keep(bump(conn))),
+        ];
+        let answers = grouped(&writer, &turn, parts).await;
+        assert_eq!(answers[0].as_ref().ok(), Some(&1));
+        assert_eq!(
+            answers[1].as_ref().ok(),
+            Some(&2),
+            "the undone part saw the first one's write"
+        );
+        assert!(matches!(answers[2], Err(sea_orm::DbErr::Custom(_))), "{:?}", answers[2]);
+        assert_eq!(
+            answers[3].as_ref().ok(),
+            Some(&2),
+            "the undone and the panicking writes are gone"
+        );
+        assert_eq!(number(&writer, "SELECT n FROM t").await, 2);
+    }
+
+    #[tokio::test]
+    async fn a_commit_that_fails_fails_every_part_of_its_group() {
+        let (_dir, writer, turn) = held_writer(
+            "CREATE TABLE parent (id INTEGER PRIMARY KEY); \
+             CREATE TABLE child (parent_id INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)",
+        )
+        .await;
+        let parts: Vec<TestPart<()>> = vec![
+            Box::new(|conn| {
+                conn.execute_batch("INSERT INTO parent VALUES (1)").unwrap();
+                Ended::Keep(())
+            }),
+            // Fails only at the commit: a deferred foreign key to no row.
+            Box::new(|conn| {
+                conn.execute_batch("INSERT INTO child VALUES (99)").unwrap();
+                Ended::Keep(())
+            }),
+        ];
+        let answers = grouped(&writer, &turn, parts).await;
+        for answer in &answers {
+            assert!(
+                matches!(answer, Err(sea_orm::DbErr::Custom(why)) if why.contains("FOREIGN KEY")),
+                "{answer:?}"
+            );
+        }
+        assert_eq!(
+            number(&writer, "SELECT count(*) FROM parent").await,
+            0,
+            "the first part's write shared the failed commit"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_job_or_a_part_that_waited_past_its_time_is_not_run() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
         let dir = tempfile::tempdir().unwrap();
         let turn = Arc::new(Mutex::new(()));
         let writer =
             WriterThread::start(dir.path().join("t.db"), Arc::clone(&turn), Duration::from_millis(50)).unwrap();
         let held = turn.lock().await;
-        let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let flag = Arc::clone(&ran);
+        let ran = Arc::new(AtomicUsize::new(0));
+        let (job_ran, part_ran) = (Arc::clone(&ran), Arc::clone(&ran));
         let job = tokio::spawn({
+            let writer = writer.clone();
+            async move { writer.run(move |_| job_ran.fetch_add(1, Ordering::SeqCst)).await }
+        });
+        let part = tokio::spawn({
             let writer = writer.clone();
             async move {
                 writer
-                    .run(move |_| flag.store(true, std::sync::atomic::Ordering::SeqCst))
+                    .part(move |_| Ended::Keep(part_ran.fetch_add(1, Ordering::SeqCst)))
                     .await
             }
         });
         tokio::time::sleep(Duration::from_millis(120)).await;
         drop(held);
-        let outcome = job.await.unwrap();
-        assert!(
-            matches!(outcome, Err(sea_orm::DbErr::ConnectionAcquire(_))),
-            "{outcome:?}"
-        );
-        assert!(!ran.load(std::sync::atomic::Ordering::SeqCst));
+        let (job, part) = (job.await.unwrap(), part.await.unwrap());
+        assert!(matches!(job, Err(sea_orm::DbErr::ConnectionAcquire(_))), "{job:?}");
+        assert!(matches!(part, Err(sea_orm::DbErr::ConnectionAcquire(_))), "{part:?}");
+        assert_eq!(ran.load(Ordering::SeqCst), 0);
     }
 }

@@ -9,16 +9,17 @@
 //!   [`crate::db::batch`]). A refusal found here (a plug-in's `reject`, a
 //!   claim that can never be met, an account that may not spend) costs the
 //!   writer nothing.
-//! - The turn: `BEGIN IMMEDIATE` takes the writer's lock; one batch writes
-//!   the outbox event, a conditional UPDATE per line's stock, a conditional
-//!   upsert per plug-in claim, the usage record and its counter, the
-//!   store's next number, the order with that number, its lines,
-//!   adjustments and claims, and last the idempotency key with its answer,
-//!   in which the database puts the number; `COMMIT`. Each conditional
-//!   statement answers its step when it took what it asked for; one that
-//!   did not refuses the order, and the rollback undoes everything the
-//!   batch wrote. A key already used stops the batch with a unique-key
-//!   error.
+//! - The turn: one batch writes the outbox event, a conditional UPDATE
+//!   per line's stock, a conditional upsert per plug-in claim, the usage
+//!   record and its counter, the store's next number, the order with that
+//!   number, its lines, adjustments and claims, and last the idempotency
+//!   key with its answer, in which the database puts the number. Each
+//!   conditional statement answers its step when it took what it asked
+//!   for; one that did not refuses the order, and its savepoint is rolled
+//!   back, undoing everything the batch wrote. A key already used stops the
+//!   batch with a unique-key error. The turn is a part of one transaction
+//!   with the checkouts queued next to it (group commit, see
+//!   [`crate::db::writer`]), answered after its `COMMIT`.
 //! - After the turn: the response; the refusal's message (which reads what
 //!   was left on a reader); or, for a key already used, its first answer
 //!   sent again.
@@ -32,7 +33,7 @@ use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 use livemall_abi::OrderEvent;
 use rusqlite::types::Value as Sql;
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::Connection;
 use uuid::Uuid;
 
 use super::{
@@ -43,7 +44,7 @@ use crate::billing::account::{self, Account};
 use crate::billing::usage;
 use crate::catalog::stock;
 use crate::db::batch::{Batch, Steps};
-use crate::db::writer::run_batch;
+use crate::db::writer::{run_batch, Ended};
 use crate::db::Access;
 use crate::error::{ApiError, ApiResult};
 use crate::events::outbox;
@@ -64,11 +65,11 @@ struct Turn {
 
 /// What the turn answers.
 enum Outcome {
-    /// Committed, with the order's number.
+    /// Kept (and committed), with the order's number.
     Created(i64),
-    /// Rolled back: a step that had to answer did not.
+    /// Undone: a step that had to answer did not.
     Refused(Steps<Vec<Sql>>),
-    /// Rolled back before the batch ended (a price that ran out, a key
+    /// Undone before the batch ended (a price that ran out, a key
     /// already used, a database error): the key's first answer if it was
     /// used before, else this error.
     Stopped(ApiError),
@@ -186,34 +187,33 @@ async fn prepare(
     Ok((turn, (prefix, suffix)))
 }
 
-/// The turn, on the writer's own connection: the batch and the commit.
-fn write(conn: &mut Connection, turn: Turn) -> Outcome {
-    attempt(conn, turn)
-        .unwrap_or_else(|error| Outcome::Stopped(ApiError::Internal(anyhow::Error::new(error).context("database"))))
-}
-
-fn attempt(conn: &mut Connection, turn: Turn) -> rusqlite::Result<Outcome> {
-    // Dropped without a commit, the transaction rolls back.
-    let txn = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+/// The turn, on the writer's own connection: the batch, kept (and
+/// committed with the parts of its group) only if every required step
+/// answered.
+fn write(conn: &Connection, turn: Turn) -> Ended<Outcome> {
     // A price that ended while the order waited for its turn is not committed.
     if turn
         .until_ms
         .is_some_and(|until| types::now().timestamp_millis() >= until)
     {
-        return Ok(Outcome::Stopped(price_changed()));
+        return Ended::Undo(Outcome::Stopped(price_changed()));
     }
-    let done = run_batch(&txn, &turn.batch)?;
-    if !turn.required.iter().all(|s| done.answered(*s)) {
-        return Ok(Outcome::Refused(done));
-    }
-    let Some(Sql::Integer(number)) = done.row(NUMBERED).and_then(|row| row.first()) else {
-        return Ok(Outcome::Stopped(ApiError::Internal(anyhow::anyhow!(
-            "the store's next number was not taken"
-        ))));
+    let done = match run_batch(conn, &turn.batch) {
+        Ok(done) => done,
+        Err(error) => {
+            let error = ApiError::Internal(anyhow::Error::new(error).context("database"));
+            return Ended::Undo(Outcome::Stopped(error));
+        }
     };
-    let number = *number;
-    txn.commit()?;
-    Ok(Outcome::Created(number))
+    if !turn.required.iter().all(|s| done.answered(*s)) {
+        return Ended::Undo(Outcome::Refused(done));
+    }
+    match done.row(NUMBERED).and_then(|row| row.first()) {
+        Some(Sql::Integer(number)) => Ended::Keep(Outcome::Created(*number)),
+        _ => Ended::Undo(Outcome::Stopped(ApiError::Internal(anyhow::anyhow!(
+            "the store's next number was not taken"
+        )))),
+    }
 }
 
 /// A checkout refused before its turn or stopped in it: a key already
