@@ -7,8 +7,8 @@
 
 use std::time::Duration;
 
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
-use sea_orm::{ConnectionTrait, DbBackend, QueryResult};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, SimpleExpr};
+use sea_orm::{ConnectionTrait, DbBackend, QueryResult, Statement};
 use uuid::Uuid;
 
 use crate::db::Access;
@@ -70,29 +70,59 @@ enum Work {
     Deliveries,
 }
 
+/// The tenants (at most [`TENANTS_PER_ROUND`]) with rows of `table` that
+/// are due (`due`), read through an index of what is due.
+fn distinct_tenants(table: &'static str, due: SimpleExpr) -> SelectStatement {
+    Query::select()
+        .distinct()
+        .column(Alias::new("tenant_id"))
+        .from(Alias::new(table))
+        .and_where(due)
+        .limit(TENANTS_PER_ROUND)
+        .to_owned()
+}
+
+/// Tenants with events waiting to be routed, at most [`TENANTS_PER_ROUND`],
+/// each found by one step in the index of waiting events
+/// (`outbox_events_pending`): the next tenant id after the last one found.
+/// A `DISTINCT` over that index reads every waiting event; under load,
+/// once the dispatcher fell behind, each round then cost more the further
+/// behind it was. The events' topics are left to [`route::route`].
+pub fn tenants_with_new_events(backend: DbBackend) -> Statement {
+    let sql = format!(
+        "WITH RECURSIVE waiting (tenant_id, n) AS ( \
+           SELECT (SELECT tenant_id FROM outbox_events WHERE dispatched_at IS NULL \
+                   ORDER BY tenant_id LIMIT 1), 1 \
+           UNION ALL \
+           SELECT (SELECT o.tenant_id FROM outbox_events AS o WHERE o.dispatched_at IS NULL \
+                   AND o.tenant_id > w.tenant_id ORDER BY o.tenant_id LIMIT 1), w.n + 1 \
+           FROM waiting AS w WHERE w.tenant_id IS NOT NULL AND w.n < {TENANTS_PER_ROUND} \
+         ) \
+         SELECT tenant_id FROM waiting WHERE tenant_id IS NOT NULL"
+    );
+    Statement::from_string(backend, sql)
+}
+
 /// Tenants with due work of one kind. A platform read of tenant ids only,
 /// before any tenant is known; the work itself runs in tenant transactions.
 async fn with_work(state: &AppState, work: Work) -> ApiResult<Vec<Uuid>> {
     let now = chrono::Utc::now();
-    let tenant = Alias::new("tenant_id");
-    let mut query = Query::select();
-    query.distinct().column(tenant.clone()).limit(TENANTS_PER_ROUND);
-    match work {
-        Work::Timers => query
-            .from(Alias::new("plugin_timers"))
-            .and_where(Expr::col(Alias::new("at_ms")).lte(now.timestamp_millis())),
-        Work::Outbox => query
-            .from(Alias::new("outbox_events"))
-            .and_where(Expr::col(Alias::new("dispatched_at")).is_null())
-            .and_where(Expr::col(Alias::new("topic")).is_in(route::topics())),
-        Work::Deliveries => query
-            .from(Alias::new("event_deliveries"))
-            .and_where(Expr::col(Alias::new("status")).is_in(deliver::OPEN))
-            .and_where(Expr::col(Alias::new("next_attempt_at")).lte(now)),
+    let backend = state.db.backend();
+    let statement = match work {
+        Work::Timers => backend.build(&distinct_tenants(
+            "plugin_timers",
+            Expr::col(Alias::new("at_ms")).lte(now.timestamp_millis()),
+        )),
+        Work::Outbox => tenants_with_new_events(backend),
+        Work::Deliveries => backend.build(&distinct_tenants(
+            "event_deliveries",
+            Expr::col(Alias::new("status"))
+                .is_in(deliver::OPEN)
+                .and(Expr::col(Alias::new("next_attempt_at")).lte(now)),
+        )),
     };
     let txn = state.db.platform(Access::Read).await?;
-    let backend: DbBackend = txn.get_database_backend();
-    let rows: Vec<QueryResult> = txn.query_all_raw(backend.build(&query)).await?;
+    let rows: Vec<QueryResult> = txn.query_all_raw(statement).await?;
     Ok(rows
         .iter()
         .filter_map(|r| r.try_get::<Uuid>("", "tenant_id").ok())

@@ -195,3 +195,65 @@ async fn used(s: &Studio, install: uuid::Uuid) -> i64 {
         .map(|c| c.used)
         .sum()
 }
+
+#[tokio::test]
+async fn the_dispatcher_finds_each_tenant_with_waiting_events_one_index_step_each() {
+    use livemall::entities::outbox_events;
+    use livemall::events::dispatcher::tenants_with_new_events;
+    use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Set, Statement};
+    use uuid::Uuid;
+
+    let app = crate::helpers::spawn_app().await;
+    let db = app.db.connection();
+    let (waiting, done) = ([Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7()], Uuid::now_v7());
+    // A topic no dispatcher routes, so that the running one leaves these alone.
+    let event = |tenant_id: Uuid, dispatched: bool| outbox_events::ActiveModel {
+        tenant_id: Set(tenant_id),
+        id: Set(Uuid::now_v7()),
+        topic: Set("test.unrouted".into()),
+        aggregate_id: Set(Uuid::now_v7()),
+        payload: Set(json!({})),
+        created_at: Set(chrono::Utc::now()),
+        dispatched_at: Set(dispatched.then(chrono::Utc::now)),
+    };
+    let mut rows: Vec<_> = waiting
+        .iter()
+        .flat_map(|t| [event(*t, false), event(*t, false)])
+        .collect();
+    rows.push(event(done, true));
+    outbox_events::Entity::insert_many(rows).exec(db).await.unwrap();
+
+    let statement = tenants_with_new_events(db.get_database_backend());
+    let found: Vec<Uuid> = db
+        .query_all_raw(statement.clone())
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.try_get("", "tenant_id").unwrap())
+        .collect();
+    for tenant in waiting {
+        assert_eq!(found.iter().filter(|t| **t == tenant).count(), 1, "{found:?}");
+    }
+    assert!(
+        !found.contains(&done),
+        "a tenant whose events were all dispatched has no work"
+    );
+
+    if db.get_database_backend() == DbBackend::Sqlite {
+        let plan = db
+            .query_all_raw(Statement::from_string(
+                DbBackend::Sqlite,
+                format!("EXPLAIN QUERY PLAN {}", statement.sql),
+            ))
+            .await
+            .unwrap();
+        let plan: Vec<String> = plan.iter().map(|row| row.try_get("", "detail").unwrap()).collect();
+        // Each step after the first (which stops at its first entry) seeks
+        // the next tenant in the index of waiting events.
+        assert!(
+            plan.iter()
+                .any(|l| l.starts_with("SEARCH o USING") && l.contains("INDEX outbox_events_pending (tenant_id>?)")),
+            "{plan:#?}"
+        );
+    }
+}
