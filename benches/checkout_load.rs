@@ -11,6 +11,8 @@
 //! server's Unix socket in /var/run/postgresql). `LOAD_PLUGINS=0..3` (default 3),
 //! `LOAD_SECONDS` per cell (default 10), `LOAD_SHOPPERS` (default 8,32,64),
 //! `LOAD_BASELINE=0` skips the baseline, `LOAD_POOL` sets the database pool size.
+//! Each cell starts once the dispatcher has routed the events of the cells
+//! before it (the time that took goes to standard error).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "checkout_load/check.rs"]
@@ -153,8 +155,10 @@ async fn main() -> anyhow::Result<()> {
     let mut rows = Vec::new();
     for target in [Target::Hot, Target::Spread] {
         for &shoppers in &config.shoppers {
+            settle(&mall).await?;
             let http = drive::http(&mall, shoppers, target, time).await;
             let base = if config.baseline {
+                settle(&mall).await?;
                 Some(drive::baseline(&mall, shoppers, target, time, template.clone()).await)
             } else {
                 None
@@ -203,6 +207,16 @@ async fn main() -> anyhow::Result<()> {
             calls.join(", ")
         }
     );
+    Ok(())
+}
+
+/// Lets the dispatcher route the events of the cells before (see
+/// [`check::drained`]); says how long it took.
+async fn settle(mall: &Mall) -> anyhow::Result<()> {
+    let (took, waiting) = check::drained(mall, Duration::from_secs(180)).await?;
+    if waiting > 0 {
+        eprintln!("routed {waiting} waiting events in {:.1} s", took.as_secs_f64());
+    }
     Ok(())
 }
 

@@ -4,9 +4,10 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use livemall::db::Access;
-use livemall::entities::{order_lines, orders, variants};
+use livemall::entities::{order_lines, orders, outbox_events, variants};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
@@ -97,4 +98,26 @@ pub async fn calls_by_outcome(mall: &Mall) -> anyhow::Result<Vec<(String, i64)>>
         .into_tuple()
         .all(&*txn)
         .await?)
+}
+
+/// Waits until the dispatcher has routed every event written so far (at
+/// most `limit`), so that a cell does not share the machine with routing
+/// the events of the cells before it; answers how long that took and how
+/// many events were waiting when it began.
+pub async fn drained(mall: &Mall, limit: Duration) -> anyhow::Result<(Duration, u64)> {
+    let start = Instant::now();
+    let mut first = None;
+    loop {
+        let txn = mall.state.db.tenant(mall.tenant_id, Access::Read).await?;
+        let waiting = outbox_events::Entity::find()
+            .filter(outbox_events::Column::DispatchedAt.is_null())
+            .count(&*txn)
+            .await?;
+        drop(txn);
+        let first = *first.get_or_insert(waiting);
+        if waiting == 0 || start.elapsed() >= limit {
+            return Ok((start.elapsed(), first));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
