@@ -236,10 +236,10 @@ fn survive(job: Box<dyn FnOnce(&mut Connection) + Send>, conn: &mut Connection) 
 }
 
 /// Runs parts in one transaction, each in a savepoint, and answers them
-/// after the commit. A part that panics or fails to end its savepoint is
-/// undone alone; once the transaction itself is gone (an error SQLite
-/// answers by rolling back), no part runs outside it and every part is
-/// told.
+/// after the commit. A part that panics is undone alone. When a savepoint
+/// cannot be opened or ended, or the transaction itself is gone (an error
+/// SQLite answers by rolling back), no later part runs, none outside the
+/// transaction, and every part of the group is told it did not commit.
 fn group(conn: &mut Connection, parts: Vec<Box<dyn Part>>) {
     if let Err(error) = conn.execute_batch("BEGIN IMMEDIATE") {
         for part in parts {
