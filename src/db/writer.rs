@@ -4,14 +4,14 @@
 //! the connection's worker thread, which runs it and wakes the task again.
 //! A write transaction of three statements (`BEGIN`, one batch, `COMMIT`)
 //! was six such wake-ups while every other writer waited, and those, not
-//! SQLite's work, bounded how many could commit a second. Here a whole
-//! transaction is one job: the thread runs it on its connection from start
-//! to end with no wake-up between statements, and the only hand-offs are
-//! the job in and its answer out. Jobs that queued while one ran run next,
-//! in one turn at the writer (see [`super::Db`]'s queue).
+//! SQLite's work, bounded how many could commit a second. Here a write is
+//! one part ([`WriterThread::part`]): the thread runs it on its connection
+//! from start to end with no wake-up between statements, and the only
+//! hand-offs are the part in and its answer out, in this process's turn at
+//! writing (see [`super::Db`]'s queue).
 //!
-//! Parts ([`WriterThread::part`]) that queued together share one
-//! transaction (group commit): each runs in a savepoint of its own, so one
+//! Parts that queued together share one transaction (group commit): each
+//! runs in a savepoint of its own, so one
 //! that undoes its writes undoes only them, and all are answered after the
 //! one `COMMIT`. A commit writes every page it changed to the WAL whole,
 //! and the pages every checkout changes (a hot variant's, the store's order
@@ -34,13 +34,8 @@ use tokio::sync::{oneshot, Mutex};
 
 use super::batch::{Batch, Steps};
 
-/// A job on the writer's connection.
-enum Job {
-    /// A job with the connection to itself: its own transaction, if any.
-    Alone(Box<dyn FnOnce(&mut Connection) + Send>),
-    /// A part of a transaction shared with the parts queued next to it.
-    Part(Box<dyn Part>),
-}
+/// A part of a transaction, queued for the writer's thread.
+type Job = Box<dyn Part>;
 
 /// What a part did in its savepoint.
 pub enum Ended<T> {
@@ -126,27 +121,6 @@ impl WriterThread {
         Ok(WriterThread { jobs, wait })
     }
 
-    /// Runs `job` on the writer's connection and answers what it returns;
-    /// `ConnectionAcquire(Timeout)` when it could not start in time (it
-    /// then never runs). The job runs to its end even if the caller stops
-    /// waiting.
-    pub async fn run<T: Send + 'static>(
-        &self,
-        job: impl FnOnce(&mut Connection) -> T + Send + 'static,
-    ) -> Result<T, DbErr> {
-        let (answer, answered) = oneshot::channel();
-        let deadline = Instant::now() + self.wait;
-        let job = Job::Alone(Box::new(move |conn| {
-            let outcome = if Instant::now() > deadline {
-                Err(DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout))
-            } else {
-                Ok(job(conn))
-            };
-            let _ = answer.send(outcome);
-        }));
-        self.send(job, answered).await
-    }
-
     /// Runs `part` inside a transaction shared with the parts queued next
     /// to it, in a savepoint of its own, and answers what it ended with once
     /// that transaction committed. A part must leave nothing that fails
@@ -158,23 +132,19 @@ impl WriterThread {
         part: impl FnOnce(&Connection) -> Ended<T> + Send + 'static,
     ) -> Result<T, DbErr> {
         let (answer, answered) = oneshot::channel();
-        let job = Job::Part(Box::new(Pending {
+        let job: Job = Box::new(Pending {
             work: Some(part),
             ended: None,
             answer,
             deadline: Instant::now() + self.wait,
             late: false,
-        }));
-        self.send(job, answered).await
-    }
-
-    async fn send<T>(&self, job: Job, answered: oneshot::Receiver<Result<T, DbErr>>) -> Result<T, DbErr> {
+        });
         self.jobs
             .send(job)
             .map_err(|_| DbErr::Custom("the writer's thread has stopped".into()))?;
         answered
             .await
-            .map_err(|_| DbErr::Custom("the writer's job ended without an answer".into()))?
+            .map_err(|_| DbErr::Custom("the writer's part ended without an answer".into()))?
     }
 }
 
@@ -191,47 +161,19 @@ fn open(path: &Path) -> anyhow::Result<Connection> {
     Ok(conn)
 }
 
-/// The thread: waits for a job, takes the turn, runs it and every job
-/// queued meanwhile (parts next to each other as one group), gives the
-/// turn back.
+/// The thread: waits for a part, takes the turn, runs it in one group with
+/// every part queued meanwhile (at most [`GROUP`]), gives the turn back.
 fn serve(mut conn: Connection, queue: &mpsc::Receiver<Job>, turn: &Mutex<()>) {
     while let Ok(first) = queue.recv() {
         let _turn = turn.blocking_lock();
-        let mut next = Some(first);
-        while let Some(job) = next.take() {
-            match job {
-                Job::Alone(job) => survive(job, &mut conn),
-                Job::Part(part) => {
-                    let mut parts = vec![part];
-                    while parts.len() < GROUP {
-                        match queue.try_recv() {
-                            Ok(Job::Part(part)) => parts.push(part),
-                            Ok(other) => {
-                                next = Some(other);
-                                break;
-                            }
-                            Err(_) => break,
-                        }
-                    }
-                    group(&mut conn, parts);
-                }
-            }
-            if next.is_none() {
-                next = queue.try_recv().ok();
+        let mut parts = vec![first];
+        while parts.len() < GROUP {
+            match queue.try_recv() {
+                Ok(part) => parts.push(part),
+                Err(_) => break,
             }
         }
-    }
-}
-
-/// Runs a job; one that panics ends alone (its transaction, dropped while
-/// unwinding, rolls back, and its caller is told it ended without an
-/// answer), and the thread goes on with the next.
-fn survive(job: Box<dyn FnOnce(&mut Connection) + Send>, conn: &mut Connection) {
-    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(conn))).is_err() {
-        tracing::error!("a job on the writer's connection panicked");
-        if !conn.is_autocommit() {
-            let _ = conn.execute_batch("ROLLBACK");
-        }
+        group(&mut conn, parts);
     }
 }
 
@@ -421,12 +363,12 @@ mod tests {
 
         let writer = WriterThread::start(path, Arc::new(Mutex::new(())), Duration::from_secs(5)).unwrap();
         writer
-            .run(move |conn| {
+            .part(move |conn| {
                 let mut batch = Batch::new();
                 let mut here = vec![Value::from("writer")];
                 here.extend(values());
                 batch.push_sql(&insert, here);
-                run_batch(conn, &batch).map(|_| ())
+                Ended::Keep(run_batch(conn, &batch).map(|_| ()))
             })
             .await
             .unwrap()
@@ -472,10 +414,11 @@ mod tests {
     async fn steps_answer_with_their_values_and_statements_run_in_order() {
         let (_dir, writer) = fresh_writer();
         let steps = writer
-            .run(|conn| {
+            .part(|conn| {
                 conn.execute_batch(
                     "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER NOT NULL); INSERT INTO t VALUES (1, 5)",
-                )?;
+                )
+                .unwrap();
                 let mut batch = Batch::new();
                 for (step, take) in [(1i64, 3i64), (2, 3), (3, 2)] {
                     batch.push_sql(
@@ -483,7 +426,7 @@ mod tests {
                         [take.into(), take.into()],
                     );
                 }
-                run_batch(conn, &batch)
+                Ended::Keep(run_batch(conn, &batch))
             })
             .await
             .unwrap()
@@ -493,27 +436,26 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_job_that_panics_ends_alone_and_the_next_one_runs() {
+    async fn a_part_that_panics_ends_alone_and_the_next_one_runs() {
         let (_dir, writer) = fresh_writer();
         writer
-            .run(|conn| conn.execute_batch("CREATE TABLE t (n INTEGER)"))
+            .part(|conn| Ended::Keep(conn.execute_batch("CREATE TABLE t (n INTEGER)")))
             .await
             .unwrap()
             .unwrap();
         let failed = writer
-            .run(|conn| {
-                let txn = conn.transaction().unwrap();
-                txn.execute_batch("INSERT INTO t VALUES (1)").unwrap();
-                panic!("a bug in a job");
+            .part(|conn| -> Ended<()> {
+                conn.execute_batch("INSERT INTO t VALUES (1)").unwrap();
+                panic!("a bug in a part");
             })
             .await;
         assert!(matches!(failed, Err(sea_orm::DbErr::Custom(_))), "{failed:?}");
         let rows: i64 = writer
-            .run(|conn| conn.query_row("SELECT count(*) FROM t", [], |row| row.get(0)))
+            .part(|conn| Ended::Keep(conn.query_row("SELECT count(*) FROM t", [], |row| row.get(0))))
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(rows, 0, "the panicking job's insert was rolled back");
+        assert_eq!(rows, 0, "the panicking part's insert was rolled back");
     }
 
     /// A writer whose turn the test holds, so that parts sent meanwhile
@@ -523,7 +465,7 @@ mod tests {
         let turn = Arc::new(Mutex::new(()));
         let writer = WriterThread::start(dir.path().join("t.db"), Arc::clone(&turn), Duration::from_secs(5)).unwrap();
         writer
-            .run(move |conn| conn.execute_batch(setup))
+            .part(move |conn| Ended::Keep(conn.execute_batch(setup)))
             .await
             .unwrap()
             .unwrap();
@@ -557,7 +499,7 @@ mod tests {
     /// The one number `sql` reads, read alone.
     async fn number(writer: &WriterThread, sql: &'static str) -> i64 {
         writer
-            .run(move |conn| conn.query_row(sql, [], |row| row.get(0)))
+            .part(move |conn| Ended::Keep(conn.query_row(sql, [], |row| row.get(0))))
             .await
             .unwrap()
             .unwrap()
@@ -629,32 +571,30 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_job_or_a_part_that_waited_past_its_time_is_not_run() {
-        use std::sync::atomic::{AtomicUsize, Ordering};
+    async fn a_part_that_waited_past_its_time_is_not_run() {
+        use std::sync::atomic::{AtomicBool, Ordering};
         let dir = tempfile::tempdir().unwrap();
         let turn = Arc::new(Mutex::new(()));
         let writer =
             WriterThread::start(dir.path().join("t.db"), Arc::clone(&turn), Duration::from_millis(50)).unwrap();
         let held = turn.lock().await;
-        let ran = Arc::new(AtomicUsize::new(0));
-        let (job_ran, part_ran) = (Arc::clone(&ran), Arc::clone(&ran));
-        let job = tokio::spawn({
-            let writer = writer.clone();
-            async move { writer.run(move |_| job_ran.fetch_add(1, Ordering::SeqCst)).await }
-        });
+        let ran = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&ran);
         let part = tokio::spawn({
             let writer = writer.clone();
             async move {
                 writer
-                    .part(move |_| Ended::Keep(part_ran.fetch_add(1, Ordering::SeqCst)))
+                    .part(move |_| {
+                        flag.store(true, Ordering::SeqCst);
+                        Ended::Keep(())
+                    })
                     .await
             }
         });
         tokio::time::sleep(Duration::from_millis(120)).await;
         drop(held);
-        let (job, part) = (job.await.unwrap(), part.await.unwrap());
-        assert!(matches!(job, Err(sea_orm::DbErr::ConnectionAcquire(_))), "{job:?}");
+        let part = part.await.unwrap();
         assert!(matches!(part, Err(sea_orm::DbErr::ConnectionAcquire(_))), "{part:?}");
-        assert_eq!(ran.load(Ordering::SeqCst), 0);
+        assert!(!ran.load(Ordering::SeqCst));
     }
 }
