@@ -162,18 +162,23 @@ fn open(path: &Path) -> anyhow::Result<Connection> {
 }
 
 /// The thread: waits for a part, takes the turn, runs it in one group with
-/// every part queued meanwhile (at most [`GROUP`]), gives the turn back.
+/// every part queued meanwhile (at most [`GROUP`]), and further groups
+/// while parts keep arriving, then gives the turn back.
 fn serve(mut conn: Connection, queue: &mpsc::Receiver<Job>, turn: &Mutex<()>) {
     while let Ok(first) = queue.recv() {
         let _turn = turn.blocking_lock();
-        let mut parts = vec![first];
-        while parts.len() < GROUP {
-            match queue.try_recv() {
-                Ok(part) => parts.push(part),
-                Err(_) => break,
+        let mut next = Some(first);
+        while let Some(first) = next.take() {
+            let mut parts = vec![first];
+            while parts.len() < GROUP {
+                match queue.try_recv() {
+                    Ok(part) => parts.push(part),
+                    Err(_) => break,
+                }
             }
+            group(&mut conn, parts);
+            next = queue.try_recv().ok();
         }
-        group(&mut conn, parts);
     }
 }
 
