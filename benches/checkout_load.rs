@@ -10,7 +10,8 @@
 //! TLS, or with `LOAD_PG_CONNECT=tls` with it, `socket` through the
 //! server's Unix socket in /var/run/postgresql). `LOAD_PLUGINS=0..3` (default 3),
 //! `LOAD_SECONDS` per cell (default 10), `LOAD_SHOPPERS` (default 8,32,64),
-//! `LOAD_BASELINE=0` skips the baseline, `LOAD_POOL` sets the database pool size.
+//! `LOAD_BASELINE=0` skips the baseline, `LOAD_POOL` sets the database pool size,
+//! `LOAD_WORKERS` the server's HTTP worker threads.
 //! Each cell starts once the dispatcher has routed the events of the cells
 //! before it (the time that took goes to standard error).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -73,6 +74,8 @@ pub struct Config {
     pub baseline: bool,
     /// Database pool size; `None` keeps the application's default.
     pub pool: Option<u32>,
+    /// HTTP worker threads; `None` keeps the application's default.
+    pub workers: Option<usize>,
 }
 
 fn env_or(name: &str, default: &str) -> String {
@@ -100,6 +103,7 @@ impl Config {
                 .collect::<Result<_, _>>()?,
             baseline: env_or("LOAD_BASELINE", "1") != "0",
             pool: std::env::var("LOAD_POOL").ok().map(|p| p.parse()).transpose()?,
+            workers: std::env::var("LOAD_WORKERS").ok().map(|w| w.parse()).transpose()?,
         })
     }
 }
@@ -177,6 +181,9 @@ async fn main() -> anyhow::Result<()> {
 
     println!();
     let mut knobs = config.pool.map(|p| format!(" LOAD_POOL={p}")).unwrap_or_default();
+    if let Some(workers) = config.workers {
+        knobs.push_str(&format!(" LOAD_WORKERS={workers}"));
+    }
     if config.postgres && config.pg_connect != PgConnect::Tcp {
         knobs.push_str(&format!(" LOAD_PG_CONNECT={}", config.pg_connect.name()));
     }

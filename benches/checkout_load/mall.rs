@@ -92,6 +92,9 @@ impl Mall {
         if let Some(pool) = config.pool {
             settings.database.max_connections = pool;
         }
+        if let Some(workers) = config.workers {
+            settings.server.workers = workers;
+        }
         let mut pg_database = None;
         if config.postgres {
             let (name, url) = create_pg_database(config.pg_connect).await?;
