@@ -164,7 +164,7 @@ fn open(path: &Path) -> anyhow::Result<Connection> {
 /// The thread: waits for a part, takes the turn, runs it in one group with
 /// every part queued meanwhile (at most [`GROUP`]), and further groups
 /// while parts keep arriving, then gives the turn back.
-fn serve(mut conn: Connection, queue: &mpsc::Receiver<Job>, turn: &Mutex<()>) {
+fn serve(conn: Connection, queue: &mpsc::Receiver<Job>, turn: &Mutex<()>) {
     while let Ok(first) = queue.recv() {
         let _turn = turn.blocking_lock();
         let mut next = Some(first);
@@ -176,7 +176,7 @@ fn serve(mut conn: Connection, queue: &mpsc::Receiver<Job>, turn: &Mutex<()>) {
                     Err(_) => break,
                 }
             }
-            group(&mut conn, parts);
+            group(&conn, parts);
             next = queue.try_recv().ok();
         }
     }
@@ -187,7 +187,7 @@ fn serve(mut conn: Connection, queue: &mpsc::Receiver<Job>, turn: &Mutex<()>) {
 /// cannot be opened or ended, or the transaction itself is gone (an error
 /// SQLite answers by rolling back), no later part runs, none outside the
 /// transaction, and every part of the group is told it did not commit.
-fn group(conn: &mut Connection, parts: Vec<Box<dyn Part>>) {
+fn group(conn: &Connection, parts: Vec<Box<dyn Part>>) {
     if let Err(error) = conn.execute_batch("BEGIN IMMEDIATE") {
         for part in parts {
             part.settle(Err(error.to_string()));
