@@ -37,8 +37,8 @@ impl Batch {
     }
 
     /// The statements, each with its values, in order.
-    pub fn statements(&self) -> &[(String, Vec<Value>)] {
-        &self.statements
+    pub fn into_statements(self) -> Vec<(String, Vec<Value>)> {
+        self.statements
     }
 
     /// Runs every statement in one round trip; answers the rows, in order.

@@ -222,33 +222,69 @@ fn group(conn: &Connection, parts: Vec<Box<dyn Part>>) {
 /// One part in a savepoint: released when it keeps its writes, rolled
 /// back to when it does not (or panicked).
 fn in_savepoint(conn: &Connection, part: &mut dyn Part) -> rusqlite::Result<()> {
-    conn.execute_batch("SAVEPOINT part")?;
+    conn.prepare_cached("SAVEPOINT part")?.execute([])?;
     let keep = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| part.run(conn))).unwrap_or_else(|_| {
         tracing::error!("a part on the writer's connection panicked");
         false
     });
-    if keep {
-        conn.execute_batch("RELEASE part")
-    } else {
-        conn.execute_batch("ROLLBACK TO part; RELEASE part")
+    if !keep {
+        conn.prepare_cached("ROLLBACK TO part")?.execute([])?;
+    }
+    conn.prepare_cached("RELEASE part")?.execute([])?;
+    Ok(())
+}
+
+/// A statement with its values already bound as SQLite's (see [`bind`]),
+/// so that the writer's turn, which every other checkout waits for, only
+/// runs it: the JSON written out, the times formatted and the strings moved
+/// before it, on the request's thread.
+struct BoundSql {
+    sql: String,
+    values: Vec<Sql>,
+}
+
+impl BoundSql {
+    fn of((sql, values): (String, Vec<Value>)) -> rusqlite::Result<BoundSql> {
+        let values = values.into_iter().map(bind).collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(BoundSql { sql, values })
+    }
+
+    /// The statement on `conn`, prepared once per text and kept.
+    fn prepared<'c>(&self, conn: &'c Connection) -> rusqlite::Result<rusqlite::CachedStatement<'c>> {
+        let mut statement = conn.prepare_cached(&self.sql)?;
+        if statement.parameter_count() != self.values.len() {
+            return Err(rusqlite::Error::InvalidParameterCount(
+                self.values.len(),
+                statement.parameter_count(),
+            ));
+        }
+        for (i, value) in self.values.iter().enumerate() {
+            statement.raw_bind_parameter(i + 1, value)?;
+        }
+        Ok(statement)
+    }
+}
+
+/// A batch's statements, bound (see [`BoundSql`]).
+pub struct Bound(Vec<BoundSql>);
+
+impl Bound {
+    pub fn of(batch: Batch) -> rusqlite::Result<Bound> {
+        batch
+            .into_statements()
+            .into_iter()
+            .map(BoundSql::of)
+            .collect::<rusqlite::Result<_>>()
+            .map(Bound)
     }
 }
 
 /// Runs a batch's statements in order on `conn`; answers the rows whose
 /// first column is a step (see [`super::batch`]), each with its values.
-pub fn run_batch(conn: &Connection, batch: &Batch) -> rusqlite::Result<Steps<Vec<Sql>>> {
+pub fn run_batch(conn: &Connection, batch: &Bound) -> rusqlite::Result<Steps<Vec<Sql>>> {
     let mut answered = Vec::new();
-    for (sql, values) in batch.statements() {
-        let mut statement = conn.prepare_cached(sql)?;
-        if statement.parameter_count() != values.len() {
-            return Err(rusqlite::Error::InvalidParameterCount(
-                values.len(),
-                statement.parameter_count(),
-            ));
-        }
-        for (i, value) in values.iter().enumerate() {
-            statement.raw_bind_parameter(i + 1, bind(value)?)?;
-        }
+    for statement in &batch.0 {
+        let mut statement = statement.prepared(conn)?;
         let columns = statement.column_count();
         let mut rows = statement.raw_query();
         while let Some(row) = rows.next()? {
@@ -266,8 +302,10 @@ pub fn run_batch(conn: &Connection, batch: &Batch) -> rusqlite::Result<Steps<Vec
 /// A value as the driver binds it on SQLite: UUIDs as their 16 bytes,
 /// times as RFC 3339 text (UTC ones with `+00:00`), JSON as its text,
 /// booleans as 0 or 1.
-pub fn bind(value: &Value) -> rusqlite::Result<Sql> {
-    let unsupported = || rusqlite::Error::ToSqlConversionFailure(format!("no SQLite binding for {value:?}").into());
+pub fn bind(value: Value) -> rusqlite::Result<Sql> {
+    let unsupported = |value: &dyn std::fmt::Debug| {
+        rusqlite::Error::ToSqlConversionFailure(format!("no SQLite binding for {value:?}").into())
+    };
     Ok(match value {
         Value::Bool(v) => v.map_or(Sql::Null, |v| Sql::Integer(i64::from(v))),
         Value::TinyInt(v) => v.map_or(Sql::Null, |v| Sql::Integer(v.into())),
@@ -278,22 +316,22 @@ pub fn bind(value: &Value) -> rusqlite::Result<Sql> {
         Value::SmallUnsigned(v) => v.map_or(Sql::Null, |v| Sql::Integer(v.into())),
         Value::Unsigned(v) => v.map_or(Sql::Null, |v| Sql::Integer(v.into())),
         Value::BigUnsigned(v) => match v {
-            Some(v) => Sql::Integer(i64::try_from(*v).map_err(|_| unsupported())?),
+            Some(v) => Sql::Integer(i64::try_from(v).map_err(|_| unsupported(&v))?),
             None => Sql::Null,
         },
         Value::Float(v) => v.map_or(Sql::Null, |v| Sql::Real(v.into())),
         Value::Double(v) => v.map_or(Sql::Null, Sql::Real),
-        Value::String(v) => v.as_ref().map_or(Sql::Null, |v| Sql::Text(v.clone())),
+        Value::String(v) => v.map_or(Sql::Null, Sql::Text),
         Value::Char(v) => v.map_or(Sql::Null, |v| Sql::Text(v.to_string())),
         Value::Enum(v) => match v {
             sea_orm::sea_query::OptionEnum::Some(v) => Sql::Text(v.value.to_string()),
             sea_orm::sea_query::OptionEnum::None(_) => Sql::Null,
         },
-        Value::Bytes(v) => v.as_ref().map_or(Sql::Null, |v| Sql::Blob(v.clone())),
+        Value::Bytes(v) => v.map_or(Sql::Null, Sql::Blob),
         Value::Uuid(v) => v.map_or(Sql::Null, |v| Sql::Blob(v.as_bytes().to_vec())),
         Value::Json(v) => match v {
             Some(v) => {
-                Sql::Text(serde_json::to_string(v).map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?)
+                Sql::Text(serde_json::to_string(&v).map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?)
             }
             None => Sql::Null,
         },
@@ -303,7 +341,7 @@ pub fn bind(value: &Value) -> rusqlite::Result<Sql> {
         Value::ChronoDateTime(v) => v.map_or(Sql::Null, |v| Sql::Text(v.format("%F %T%.f").to_string())),
         Value::ChronoDate(v) => v.map_or(Sql::Null, |v| Sql::Text(v.format("%F").to_string())),
         Value::ChronoTime(v) => v.map_or(Sql::Null, |v| Sql::Text(v.format("%T%.f").to_string())),
-        _ => return Err(unsupported()),
+        other => return Err(unsupported(&other)),
     })
 }
 
@@ -325,7 +363,7 @@ mod tests {
     use sea_orm::{ConnectOptions, ConnectionTrait, Database, DbBackend, Statement, Value};
     use tokio::sync::Mutex;
 
-    use super::{run_batch, Ended, WriterThread};
+    use super::{run_batch, Bound, Ended, WriterThread};
     use crate::db::batch::Batch;
 
     /// Every kind of value the application binds, one per column.
@@ -373,7 +411,7 @@ mod tests {
                 let mut here = vec![Value::from("writer")];
                 here.extend(values());
                 batch.push_sql(&insert, here);
-                Ended::Keep(run_batch(conn, &batch).map(|_| ()))
+                Ended::Keep(run_batch(conn, &Bound::of(batch).unwrap()).map(|_| ()))
             })
             .await
             .unwrap()
@@ -431,7 +469,7 @@ mod tests {
                         [take.into(), take.into()],
                     );
                 }
-                Ended::Keep(run_batch(conn, &batch))
+                Ended::Keep(run_batch(conn, &Bound::of(batch).unwrap()))
             })
             .await
             .unwrap()

@@ -6,7 +6,8 @@
 //! - Before the turn: the tenant's account was read with the storefront
 //!   ([`Handover::Account`]); the order, its lines, adjustments and answer
 //!   are built, and all the turn's statements written into one batch (see
-//!   [`crate::db::batch`]). A refusal found here (a plug-in's `reject`, a
+//!   [`crate::db::batch`]) with their values bound as SQLite's (see
+//!   [`crate::db::writer::Bound`]). A refusal found here (a plug-in's `reject`, a
 //!   claim that can never be met, an account that may not spend) costs the
 //!   writer nothing.
 //! - The turn: one batch writes the outbox event, a conditional UPDATE
@@ -44,7 +45,7 @@ use crate::billing::account::{self, Account};
 use crate::billing::usage;
 use crate::catalog::stock;
 use crate::db::batch::{Batch, Steps};
-use crate::db::writer::{run_batch, Ended};
+use crate::db::writer::{run_batch, Bound, Ended};
 use crate::db::Access;
 use crate::error::{ApiError, ApiResult};
 use crate::events::outbox;
@@ -56,7 +57,7 @@ use crate::state::AppState;
 
 /// The writer's turn, built before it: moved to the writer's thread.
 struct Turn {
-    batch: Batch,
+    batch: Bound,
     /// The steps that must all answer for the order to commit.
     required: Vec<i64>,
     /// The end of the shortest-lived price applied, in Unix milliseconds.
@@ -180,7 +181,7 @@ async fn prepare(
         );
     }
     let turn = Turn {
-        batch,
+        batch: Bound::of(batch).map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("binding the order")))?,
         required,
         until_ms: p.priced.valid_until_ms(),
     };
