@@ -234,48 +234,19 @@ fn in_savepoint(conn: &Connection, part: &mut dyn Part) -> rusqlite::Result<()> 
     Ok(())
 }
 
-/// A statement with its values already bound as SQLite's (see [`bind`]),
-/// so that the writer's turn, which every other checkout waits for, only
-/// runs it: the JSON written out, the times formatted and the strings moved
-/// before it, on the request's thread.
-struct BoundSql {
-    sql: String,
-    values: Vec<Sql>,
-}
-
-impl BoundSql {
-    fn of((sql, values): (String, Vec<Value>)) -> rusqlite::Result<BoundSql> {
-        let values = values.into_iter().map(bind).collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(BoundSql { sql, values })
-    }
-
-    /// The statement on `conn`, prepared once per text and kept.
-    fn prepared<'c>(&self, conn: &'c Connection) -> rusqlite::Result<rusqlite::CachedStatement<'c>> {
-        let mut statement = conn.prepare_cached(&self.sql)?;
-        if statement.parameter_count() != self.values.len() {
-            return Err(rusqlite::Error::InvalidParameterCount(
-                self.values.len(),
-                statement.parameter_count(),
-            ));
-        }
-        for (i, value) in self.values.iter().enumerate() {
-            statement.raw_bind_parameter(i + 1, value)?;
-        }
-        Ok(statement)
-    }
-}
-
-/// A batch's statements, bound (see [`BoundSql`]).
-pub struct Bound(Vec<BoundSql>);
+/// A batch with its values already bound as SQLite's (see [`bind`]), so
+/// that the writer's turn, which every other checkout waits for, only runs
+/// its statements: the JSON written out, the times formatted and the
+/// strings moved before it, on the request's thread.
+pub struct Bound(Vec<(String, Vec<Sql>)>);
 
 impl Bound {
     pub fn of(batch: Batch) -> rusqlite::Result<Bound> {
-        batch
-            .into_statements()
-            .into_iter()
-            .map(BoundSql::of)
-            .collect::<rusqlite::Result<_>>()
-            .map(Bound)
+        let mut bound = Vec::new();
+        for (sql, values) in batch.into_statements() {
+            bound.push((sql, values.into_iter().map(bind).collect::<rusqlite::Result<_>>()?));
+        }
+        Ok(Bound(bound))
     }
 }
 
@@ -283,8 +254,17 @@ impl Bound {
 /// first column is a step (see [`super::batch`]), each with its values.
 pub fn run_batch(conn: &Connection, batch: &Bound) -> rusqlite::Result<Steps<Vec<Sql>>> {
     let mut answered = Vec::new();
-    for statement in &batch.0 {
-        let mut statement = statement.prepared(conn)?;
+    for (sql, values) in &batch.0 {
+        let mut statement = conn.prepare_cached(sql)?;
+        if statement.parameter_count() != values.len() {
+            return Err(rusqlite::Error::InvalidParameterCount(
+                values.len(),
+                statement.parameter_count(),
+            ));
+        }
+        for (i, value) in values.iter().enumerate() {
+            statement.raw_bind_parameter(i + 1, value)?;
+        }
         let columns = statement.column_count();
         let mut rows = statement.raw_query();
         while let Some(row) = rows.next()? {
