@@ -4,6 +4,7 @@
 
 pub mod batch;
 pub mod insert;
+pub mod reader;
 pub mod writer;
 
 use std::ops::Deref;
@@ -36,10 +37,12 @@ pub enum Access {
 
 #[derive(Clone, Debug)]
 pub struct Db {
-    /// The pool: every transaction on PostgreSQL; reads on SQLite.
+    /// The pool: every transaction on PostgreSQL; reads through the driver on SQLite.
     conn: DatabaseConnection,
     /// SQLite: the one connection that writes (see [`Writer`]).
     writer: Option<Writer>,
+    /// SQLite: connections for reads on the caller's thread (see [`reader`]).
+    readers: Option<Arc<reader::Readers>>,
     /// PostgreSQL: sends the NOTIFYs of committed transactions (see [`Notifier`]).
     notifier: Option<Arc<Notifier>>,
 }
@@ -78,26 +81,39 @@ impl Db {
             .await
             .context("connecting to the database")?;
         let backend = conn.get_database_backend();
-        let writer = match backend {
+        let (writer, readers) = match backend {
             DbBackend::Sqlite => {
                 let turn = Arc::new(Mutex::new(()));
                 let path = SqliteConnectOptions::from_str(&url)
                     .context("reading the SQLite address")?
                     .get_filename()
                     .to_path_buf();
-                Some(Writer {
+                let readers = Arc::new(reader::Readers::new(path.clone()));
+                let writer = Writer {
                     conn: Database::connect(options(&url, 1))
                         .await
                         .context("connecting to the database for writing")?,
                     thread: writer::WriterThread::start(path, Arc::clone(&turn), WRITER_WAIT)
                         .context("opening the database for writing")?,
                     turn,
-                })
+                };
+                (Some(writer), Some(readers))
             }
-            _ => None,
+            _ => (None, None),
         };
         let notifier = (backend == DbBackend::Postgres).then(|| Arc::new(Notifier::new(conn.clone())));
-        Ok(Db { conn, writer, notifier })
+        Ok(Db {
+            conn,
+            writer,
+            readers,
+            notifier,
+        })
+    }
+
+    /// SQLite: the connections for reads on the caller's thread (see
+    /// [`reader`]); `None` elsewhere.
+    pub fn own_readers(&self) -> Option<&Arc<reader::Readers>> {
+        self.readers.as_ref()
     }
 
     /// SQLite: runs `part` on the writer's own connection, in this
@@ -295,6 +311,80 @@ fn options(url: &str, max_connections: u32) -> ConnectOptions {
 fn sqlx_sqlite_journal() -> sea_orm::sqlx::sqlite::SqliteJournalMode {
     // WAL lets readers proceed while one writer commits.
     sea_orm::sqlx::sqlite::SqliteJournalMode::Wal
+}
+
+/// A tenant's reads during one request: its transaction; or on SQLite,
+/// statements on the application's own readers (see [`reader`]), with a
+/// transaction through the driver opened only for a read that needs one.
+pub enum Reads {
+    Txn(TenantTxn),
+    Own {
+        readers: Arc<reader::Readers>,
+        tenant_id: Uuid,
+        txn: Option<TenantTxn>,
+    },
+}
+
+impl Reads {
+    pub fn tenant_id(&self) -> Uuid {
+        match self {
+            Reads::Txn(txn) => txn.tenant_id(),
+            Reads::Own { tenant_id, .. } => *tenant_id,
+        }
+    }
+
+    /// The transaction, opened (for reading) on first use on SQLite.
+    pub async fn txn(&mut self, db: &Db) -> Result<&TenantTxn, DbErr> {
+        match self {
+            Reads::Txn(txn) => Ok(txn),
+            Reads::Own { tenant_id, txn, .. } => {
+                if txn.is_none() {
+                    *txn = Some(db.tenant(*tenant_id, Access::Read).await?);
+                }
+                txn.as_ref()
+                    .ok_or_else(|| DbErr::Custom("a read transaction that was just opened".into()))
+            }
+        }
+    }
+
+    /// Where one statement of these reads goes.
+    pub fn on(&self) -> ReadOn<'_> {
+        match self {
+            Reads::Txn(txn) => ReadOn::Txn(txn),
+            Reads::Own { readers, tenant_id, .. } => ReadOn::Own(readers, *tenant_id),
+        }
+    }
+}
+
+/// Where one read of a tenant's rows goes (see [`Reads`]).
+#[derive(Clone, Copy)]
+pub enum ReadOn<'a> {
+    /// The tenant's transaction.
+    Txn(&'a TenantTxn),
+    /// SQLite: a reader of the application's own, on this thread.
+    Own(&'a reader::Readers, Uuid),
+}
+
+impl<'a> From<&'a TenantTxn> for ReadOn<'a> {
+    fn from(txn: &'a TenantTxn) -> ReadOn<'a> {
+        ReadOn::Txn(txn)
+    }
+}
+
+impl ReadOn<'_> {
+    pub fn tenant_id(self) -> Uuid {
+        match self {
+            ReadOn::Txn(txn) => txn.tenant_id(),
+            ReadOn::Own(_, tenant_id) => tenant_id,
+        }
+    }
+
+    pub fn backend(self) -> DbBackend {
+        match self {
+            ReadOn::Txn(txn) => txn.get_database_backend(),
+            ReadOn::Own(..) => DbBackend::Sqlite,
+        }
+    }
 }
 
 /// A transaction that can only see one tenant's rows; the tenant id comes

@@ -1,11 +1,14 @@
 //! A tenant's standing in one query: subscription, plan limits and this
 //! period's counters. Request paths that enforce limits read only this.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, Statement};
 
 use crate::billing::plans::Limits;
-use crate::db::{placeholders, TenantTxn};
+use crate::db::reader::{Cells, Kind, Kinds};
+use crate::db::{placeholders, ReadOn};
 use crate::error::{ApiError, ApiResult};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,16 +61,43 @@ const ACCOUNT: &str = "s.status, s.suspended_at, s.period_start, p.slug, p.curre
 
 /// The tenant's account; `None` for a tenant that never subscribed (not
 /// billed and not limited).
-pub async fn load(txn: &TenantTxn) -> ApiResult<Option<Account>> {
-    let backend = txn.get_database_backend();
-    let row = txn
-        .query_one_raw(Statement::from_sql_and_values(
-            backend,
-            placeholders(backend, &format!("SELECT {ACCOUNT}")),
-            [txn.tenant_id().into()],
-        ))
-        .await?;
-    row.as_ref().map(from_row).transpose()
+pub async fn load<'a>(on: impl Into<ReadOn<'a>>) -> ApiResult<Option<Account>> {
+    let on = on.into();
+    let backend = on.backend();
+    let statement = Statement::from_sql_and_values(
+        backend,
+        placeholders(backend, &format!("SELECT {ACCOUNT}")),
+        [on.tenant_id().into()],
+    );
+    match on {
+        ReadOn::Txn(txn) => txn.query_one_raw(statement).await?.as_ref().map(from_row).transpose(),
+        ReadOn::Own(readers, _) => readers
+            .rows(statement, &ACCOUNT_KINDS)?
+            .iter()
+            .next()
+            .map(|row| from_row(&row))
+            .transpose(),
+    }
+}
+
+static ACCOUNT_KINDS: LazyLock<Kinds> = LazyLock::new(|| kinds(Kinds::new()));
+
+/// The account query's columns, typed for the application's own readers.
+pub fn kinds(kinds: Kinds) -> Kinds {
+    use crate::entities::{plans::Column as Plan, subscriptions::Column as Subscription};
+    kinds
+        .column_of("status", Subscription::Status)
+        .column_of("suspended_at", Subscription::SuspendedAt)
+        .column_of("period_start", Subscription::PeriodStart)
+        .column_of("slug", Plan::Slug)
+        .column_of("currency", Plan::Currency)
+        .column_of("max_stores", Plan::MaxStores)
+        .column_of("max_installs", Plan::MaxInstalls)
+        .column_of("max_orders", Plan::MaxOrders)
+        .column_of("max_plugin_calls", Plan::MaxPluginCalls)
+        // Usage counters' counts.
+        .column("orders", Kind::BigInt)
+        .column("calls", Kind::BigInt)
 }
 
 /// The account query with `step` as its first column (see
@@ -84,30 +114,30 @@ pub fn select() -> String {
 
 /// The account in a row that has the account query's columns outer-joined
 /// (all null when the tenant has no subscription).
-pub fn from_joined_row(row: &sea_orm::QueryResult) -> ApiResult<Option<Account>> {
-    match row.try_get::<Option<String>>("", "status")? {
+pub fn from_joined_row(row: &impl Cells) -> ApiResult<Option<Account>> {
+    match row.get::<Option<String>>("status")? {
         Some(_) => from_row(row).map(Some),
         None => Ok(None),
     }
 }
 
 /// The account in a row of its query.
-pub fn from_row(row: &sea_orm::QueryResult) -> ApiResult<Account> {
-    let suspended: Option<DateTime<Utc>> = row.try_get("", "suspended_at")?;
+pub fn from_row(row: &impl Cells) -> ApiResult<Account> {
+    let suspended: Option<DateTime<Utc>> = row.get("suspended_at")?;
     Ok(Account {
-        status: Status::parse(&row.try_get::<String>("", "status")?),
+        status: Status::parse(&row.get::<String>("status")?),
         suspended: suspended.is_some(),
-        period_start: row.try_get("", "period_start")?,
-        plan_slug: row.try_get("", "slug")?,
-        plan_currency: row.try_get("", "currency")?,
+        period_start: row.get("period_start")?,
+        plan_slug: row.get("slug")?,
+        plan_currency: row.get("currency")?,
         limits: Limits {
-            stores: row.try_get("", "max_stores")?,
-            plugin_installs: row.try_get("", "max_installs")?,
-            orders_per_month: row.try_get("", "max_orders")?,
-            plugin_calls_per_month: row.try_get("", "max_plugin_calls")?,
+            stores: row.get("max_stores")?,
+            plugin_installs: row.get("max_installs")?,
+            orders_per_month: row.get("max_orders")?,
+            plugin_calls_per_month: row.get("max_plugin_calls")?,
         },
-        orders: row.try_get::<Option<i64>>("", "orders")?.unwrap_or(0),
-        plugin_calls: row.try_get::<Option<i64>>("", "calls")?.unwrap_or(0),
+        orders: row.get::<Option<i64>>("orders")?.unwrap_or(0),
+        plugin_calls: row.get::<Option<i64>>("calls")?.unwrap_or(0),
     })
 }
 

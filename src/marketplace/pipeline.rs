@@ -2,18 +2,17 @@
 //! for a hook, in pipeline order, and a record of every call they make.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use chrono::Utc;
 use livemall_abi::{Counter, Hook};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, Set, Statement,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, Statement};
 use uuid::Uuid;
 
 use crate::billing::account;
-use crate::db::{placeholders, Access, TenantTxn};
-use crate::entities::{install_calls, installs, plugins};
+use crate::db::reader::{Cells, Kinds};
+use crate::db::{placeholders, Access, ReadOn, TenantTxn};
+use crate::entities::{install_calls, installs, plugin_counters, plugins};
 use crate::error::ApiResult;
 use crate::marketplace::versions;
 use crate::orders::counters;
@@ -42,7 +41,7 @@ pub async fn installs_for(
     store_id: Uuid,
     hook: Hook,
 ) -> ApiResult<Vec<ActiveInstall>> {
-    let (found, _) = read(state, txn, store_id, hook, None).await?;
+    let (found, _) = read(state, txn.into(), store_id, hook, None).await?;
     Ok(found.into_iter().map(|(install, _)| install).collect())
 }
 
@@ -59,12 +58,12 @@ pub struct WithCounters {
 /// ones, see [`counters::UNLISTED`]).
 pub async fn installs_with_counters(
     state: &AppState,
-    txn: &TenantTxn,
+    on: ReadOn<'_>,
     store_id: Uuid,
     hook: Hook,
     customer_key: Option<&str>,
 ) -> ApiResult<WithCounters> {
-    let (installs, account) = read(state, txn, store_id, hook, Some(customer_key)).await?;
+    let (installs, account) = read(state, on, store_id, hook, Some(customer_key)).await?;
     Ok(WithCounters { installs, account })
 }
 
@@ -74,13 +73,13 @@ pub async fn installs_with_counters(
 /// when there was a row to read it from.
 async fn read(
     state: &AppState,
-    txn: &TenantTxn,
+    on: ReadOn<'_>,
     store_id: Uuid,
     hook: Hook,
     counters: Option<Option<&str>>,
 ) -> ApiResult<(Vec<(ActiveInstall, Vec<Counter>)>, Option<Option<account::Account>>)> {
-    let backend = txn.get_database_backend();
-    let mut values: Vec<sea_orm::Value> = vec![txn.tenant_id().into()];
+    let backend = on.backend();
+    let mut values: Vec<sea_orm::Value> = vec![on.tenant_id().into()];
     let (counter_columns, counter_join) = match counters {
         Some(customer_key) => {
             values.push(counters::INSTALL_SCOPE.into());
@@ -94,20 +93,46 @@ async fn read(
         }
         None => ("", ""),
     };
-    values.extend([txn.tenant_id().into(), store_id.into(), true.into(), false.into()]);
+    values.extend([on.tenant_id().into(), store_id.into(), true.into(), false.into()]);
     let sql = format!(
         "SELECT i.*, a.*{counter_columns} FROM installs AS i LEFT JOIN ({}) AS a ON 1 = 1 {counter_join} \
          WHERE i.tenant_id = ? AND i.store_id = ? AND i.enabled = ? AND i.breaker_open = ? \
          AND i.uninstalled_at IS NULL ORDER BY i.priority, i.id",
         account::select()
     );
-    let rows = txn
-        .query_all_raw(Statement::from_sql_and_values(
-            backend,
-            placeholders(backend, &sql),
-            values,
-        ))
-        .await?;
+    let statement = Statement::from_sql_and_values(backend, placeholders(backend, &sql), values);
+    match on {
+        ReadOn::Txn(txn) => {
+            let rows = txn.query_all_raw(statement).await?;
+            installed(state, &**txn, &rows, hook).await
+        }
+        ReadOn::Own(readers, _) => {
+            let rows = readers.rows(statement, &INSTALL_KINDS)?;
+            // A version not seen yet is read through the driver (once per process).
+            installed(state, state.db.connection(), &rows.iter().collect::<Vec<_>>(), hook).await
+        }
+    }
+}
+
+/// The columns of [`read`]'s statement, typed for the application's own readers.
+static INSTALL_KINDS: LazyLock<Kinds> = LazyLock::new(|| {
+    let kinds = Kinds::new()
+        .entity::<installs::Entity>("")
+        .column_of("counter_key", plugin_counters::Column::Key)
+        .column_of("counter_scope", plugin_counters::Column::ScopeKey)
+        .column_of("counter_used", plugin_counters::Column::Used);
+    account::kinds(kinds)
+});
+
+/// The installs in the rows of [`read`]'s statement whose plug-in handles
+/// `hook`, each with its counters, and the account; `db` reads what this
+/// process has not seen yet.
+async fn installed(
+    state: &AppState,
+    db: &impl ConnectionTrait,
+    rows: &[impl Cells],
+    hook: Hook,
+) -> ApiResult<(Vec<(ActiveInstall, Vec<Counter>)>, Option<Option<account::Account>>)> {
     let Some(first) = rows.first() else {
         return Ok((Vec::new(), None));
     };
@@ -117,16 +142,16 @@ async fn read(
     }
     // Rows of one install are adjacent (ordered by install).
     let mut found: Vec<(installs::Model, Vec<Counter>)> = Vec::new();
-    for row in &rows {
-        let id: Uuid = row.try_get("", "id")?;
+    for row in rows {
+        let id: Uuid = row.get("id")?;
         if found.last().is_none_or(|(last, _)| last.id != id) {
-            found.push((installs::Model::from_query_result(row, "")?, Vec::new()));
+            found.push((row.model::<installs::Entity>("")?, Vec::new()));
         }
         if let (Some(seen), Some((_, list))) = (counters::from_joined_row(row)?, found.last_mut()) {
             list.push(seen);
         }
     }
-    remember_labels(state, txn, found.iter().map(|(row, _)| row)).await?;
+    remember_labels(state, db, found.iter().map(|(row, _)| row)).await?;
     let mut active = Vec::with_capacity(found.len());
     for (row, seen) in found {
         // The row is the truth: its breaker is closed, so if this node still
@@ -134,7 +159,7 @@ async fn read(
         if state.breaker.is_open(&row.id) {
             state.breaker.reset(&row.id);
         }
-        let plugin = state.modules.get(&state.host, &**txn, row.version_id).await?;
+        let plugin = state.modules.get(&state.host, db, row.version_id).await?;
         if !plugin.handles(hook) {
             continue;
         }
@@ -162,7 +187,7 @@ async fn read(
 /// yet (they never change, so each is read once per process).
 async fn remember_labels<'r>(
     state: &AppState,
-    txn: &TenantTxn,
+    db: &impl ConnectionTrait,
     rows: impl Iterator<Item = &'r installs::Model>,
 ) -> ApiResult<()> {
     let missing: Vec<&installs::Model> = rows.filter(|r| state.modules.label(r.version_id).is_none()).collect();
@@ -171,13 +196,13 @@ async fn remember_labels<'r>(
     }
     let slugs: HashMap<Uuid, String> = plugins::Entity::find()
         .filter(plugins::Column::Id.is_in(missing.iter().map(|r| r.plugin_id)))
-        .all(&**txn)
+        .all(db)
         .await?
         .into_iter()
         .map(|p| (p.id, p.slug))
         .collect();
     let version_ids: Vec<Uuid> = missing.iter().map(|r| r.version_id).collect();
-    let versions = versions::by_ids(&**txn, &version_ids).await?;
+    let versions = versions::by_ids(db, &version_ids).await?;
     for row in missing {
         if let (Some(slug), Some(version)) = (slugs.get(&row.plugin_id), versions.get(&row.version_id)) {
             state

@@ -7,8 +7,8 @@ use std::collections::{HashMap, HashSet};
 use livemall_abi::{Cart, CartLine};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, IdenStatic, Iterable, JoinType, QueryFilter,
-    QueryResult, QuerySelect, QueryTrait, SelectTwo,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IdenStatic, Iterable, JoinType, QueryFilter, QuerySelect,
+    QueryTrait, SelectTwo,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -16,6 +16,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::catalog::types::ProductStatus;
+use crate::db::reader::{Cells, Kind, Kinds};
 use crate::db::TenantTxn;
 use crate::entities::{products, stores, variants};
 use crate::error::{ApiError, ApiResult, FieldErrors};
@@ -141,10 +142,10 @@ pub type Hit = (variants::Model, products::Model, Vec<String>);
 
 /// The hit in `row`: the variant's columns named with the prefix
 /// `variant`, the product's with `product`, the tags in column `tags`.
-fn hit_in(row: &QueryResult, variant: &str, product: &str, tags: &str) -> ApiResult<Hit> {
-    let v = variants::Model::from_query_result(row, variant)?;
-    let p = products::Model::from_query_result(row, product)?;
-    let mut tags: Vec<String> = match row.try_get::<Option<String>>("", tags)? {
+fn hit_in(row: &impl Cells, variant: &str, product: &str, tags: &str) -> ApiResult<Hit> {
+    let v = row.model::<variants::Entity>(variant)?;
+    let p = row.model::<products::Entity>(product)?;
+    let mut tags: Vec<String> = match row.get::<Option<String>>(tags)? {
         Some(json) => serde_json::from_str(&json).map_err(anyhow::Error::from)?,
         None => Vec::new(),
     };
@@ -237,12 +238,20 @@ pub fn joined(backend: DbBackend, by_id: bool, lines: usize, tenant: &str, store
     Joined { columns, joins }
 }
 
+/// [`Joined`]'s columns, typed for the application's own readers.
+pub fn joined_kinds(kinds: Kinds) -> Kinds {
+    kinds
+        .entity::<variants::Entity>(JOINED_VARIANT.1)
+        .entity::<products::Entity>(JOINED_PRODUCT.1)
+        .column(JOINED_TAGS, Kind::Text)
+}
+
 /// The hits in the rows of a statement with [`Joined`].
-pub fn joined_hits(rows: &[QueryResult]) -> ApiResult<Vec<Hit>> {
+pub fn joined_hits(rows: &[impl Cells]) -> ApiResult<Vec<Hit>> {
     let id = format!("{}id", JOINED_VARIANT.1);
     let mut hits = Vec::with_capacity(rows.len());
     for row in rows {
-        if row.try_get::<Option<Uuid>>("", &id)?.is_some() {
+        if row.get::<Option<Uuid>>(&id)?.is_some() {
             hits.push(hit_in(row, JOINED_VARIANT.1, JOINED_PRODUCT.1, JOINED_TAGS)?);
         }
     }
@@ -290,31 +299,34 @@ async fn read_hits(txn: &TenantTxn, store: &stores::Model, refs: &[Ref]) -> ApiR
 
 /// Checks the request against the catalogue and builds the cart (no customer yet).
 pub async fn build(txn: &TenantTxn, store: &stores::Model, req: &CartRequest) -> ApiResult<Cart> {
-    build_from(txn, store, req, None).await
+    same_currency(store, req)?;
+    let refs = refs(&req.lines)?;
+    let hits = read_hits(txn, store, &refs).await?;
+    assemble(store, req, &refs, hits)
 }
 
-/// [`build`], with the cart's variants already read (see [`joined`]) when `read` is given.
-pub async fn build_from(
-    txn: &TenantTxn,
-    store: &stores::Model,
-    req: &CartRequest,
-    read: Option<Vec<Hit>>,
-) -> ApiResult<Cart> {
-    if let Some(currency) = &req.currency {
-        if !currency.eq_ignore_ascii_case(&store.currency) {
-            return Err(ApiError::field(
-                "currency_mismatch",
-                "currency",
-                format!("this store sells in {}, not {currency}", store.currency),
-            ));
-        }
-    }
+/// [`build`], with the cart's variants already read (see [`joined`]).
+pub fn from_joined(store: &stores::Model, req: &CartRequest, read: Vec<Hit>) -> ApiResult<Cart> {
+    same_currency(store, req)?;
     let refs = refs(&req.lines)?;
-    let hits = match read {
-        // Ids were read without the store; it is checked here, as in `read_hits`.
-        Some(read) => read.into_iter().filter(|(v, ..)| v.store_id == store.id).collect(),
-        None => read_hits(txn, store, &refs).await?,
-    };
+    // Ids were read without the store; it is checked here, as in `read_hits`.
+    let hits = read.into_iter().filter(|(v, ..)| v.store_id == store.id).collect();
+    assemble(store, req, &refs, hits)
+}
+
+fn same_currency(store: &stores::Model, req: &CartRequest) -> ApiResult<()> {
+    match &req.currency {
+        Some(currency) if !currency.eq_ignore_ascii_case(&store.currency) => Err(ApiError::field(
+            "currency_mismatch",
+            "currency",
+            format!("this store sells in {}, not {currency}", store.currency),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The cart of `req`'s lines (`refs`) from the variants found (`hits`).
+fn assemble(store: &stores::Model, req: &CartRequest, refs: &[Ref], hits: Vec<Hit>) -> ApiResult<Cart> {
     let mut found = Vec::with_capacity(hits.len());
     let mut products: HashMap<Uuid, (products::Model, Vec<String>)> = HashMap::with_capacity(hits.len());
     for (variant, product, tags) in hits {

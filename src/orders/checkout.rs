@@ -17,7 +17,7 @@ use uuid::Uuid;
 use crate::billing::account::{self, Account};
 use crate::billing::limits::{self, Limit};
 use crate::db::batch::Steps;
-use crate::db::TenantTxn;
+use crate::db::{Reads, TenantTxn};
 use crate::entities::{stores, variants};
 use crate::error::{ApiError, ApiResult};
 use crate::http::idempotency::IdempotencyKey;
@@ -46,15 +46,15 @@ pub enum Handover {
     Nothing,
 }
 
-/// The storefront's transaction handed over to a checkout. On SQLite, a
-/// reader's, it ends here, so no connection is held while plug-ins run;
-/// the account comes from `read` when pricing read it with the store's
-/// installs, else from one more statement in it.
-pub async fn hand_over(state: &AppState, txn: TenantTxn, read: Option<Option<Account>>) -> ApiResult<Handover> {
-    match (state.db.backend(), read) {
-        (DbBackend::Sqlite, Some(account)) => Ok(Handover::Account(account)),
-        (DbBackend::Sqlite, None) => Ok(Handover::Account(account::load(&txn).await?)),
-        (_, _) => Ok(Handover::Txn(txn)),
+/// The storefront's reads handed over to a checkout. On SQLite they end
+/// here, so no connection is held while plug-ins run; the account comes
+/// from `read` when pricing read it with the store's installs, else from
+/// one more statement.
+pub async fn hand_over(reads: Reads, read: Option<Option<Account>>) -> ApiResult<Handover> {
+    match (reads, read) {
+        (Reads::Txn(txn), _) if txn.get_database_backend() != DbBackend::Sqlite => Ok(Handover::Txn(txn)),
+        (_, Some(account)) => Ok(Handover::Account(account)),
+        (reads, None) => Ok(Handover::Account(account::load(reads.on()).await?)),
     }
 }
 

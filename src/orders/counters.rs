@@ -18,6 +18,7 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
+use crate::db::reader::Cells;
 use crate::db::TenantTxn;
 use crate::entities::plugin_counters as rows;
 use crate::error::ApiResult;
@@ -69,12 +70,12 @@ pub async fn visible(
 /// The counter in a row that has a counter's key, scope key and use count
 /// outer-joined as `counter_key`, `counter_scope` and `counter_used`
 /// (null when the row has none).
-pub fn from_joined_row(row: &sea_orm::QueryResult) -> ApiResult<Option<Counter>> {
-    let Some(key) = row.try_get::<Option<String>>("", "counter_key")? else {
+pub fn from_joined_row(row: &impl Cells) -> ApiResult<Option<Counter>> {
+    let Some(key) = row.get::<Option<String>>("counter_key")? else {
         return Ok(None);
     };
-    let scope_key: String = row.try_get("", "counter_scope")?;
-    Ok(Some(counter(key, &scope_key, row.try_get("", "counter_used")?)))
+    let scope_key: String = row.get("counter_scope")?;
+    Ok(Some(counter(key, &scope_key, row.get("counter_used")?)))
 }
 
 fn counter(key: String, scope_key: &str, used: i64) -> Counter {

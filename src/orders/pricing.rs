@@ -15,7 +15,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::billing::account::Account;
-use crate::db::{Access, TenantTxn};
+use crate::db::{Access, ReadOn};
 use crate::entities::stores;
 use crate::error::ApiResult;
 use crate::marketplace::pipeline::{installs_with_counters, record_calls, ActiveInstall, CallRecord};
@@ -75,11 +75,17 @@ pub struct PricingRecord<'a> {
     pub installs: &'a [InstallRun],
 }
 
-/// Reads the installs and their counters. `txn` takes no lock here; a
-/// checkout on PostgreSQL keeps it through [`run`] to place its order in it.
-pub async fn prepare(state: &AppState, txn: &TenantTxn, store: &stores::Model, cart: Cart) -> ApiResult<Prepared> {
+/// Reads the installs and their counters (`on` a transaction, which takes
+/// no lock here: a checkout on PostgreSQL keeps it through [`run`] to place
+/// its order in it; or on SQLite a reader of the application's own).
+pub async fn prepare<'a>(
+    state: &AppState,
+    on: impl Into<ReadOn<'a>>,
+    store: &stores::Model,
+    cart: Cart,
+) -> ApiResult<Prepared> {
     let customer_key = cart.customer.as_ref().map(|c| c.key.as_str());
-    let read = installs_with_counters(state, txn, store.id, Hook::CartPrice, customer_key).await?;
+    let read = installs_with_counters(state, on.into(), store.id, Hook::CartPrice, customer_key).await?;
     Ok(Prepared {
         store: StoreInfo {
             id: store.id.to_string(),

@@ -14,7 +14,7 @@ use crate::orders::checkout::{self, Handover, Placing};
 use crate::orders::customers::{self, Shopper};
 use crate::orders::pricing::{self, Priced};
 use crate::state::AppState;
-use crate::tenancy::storefront::{open_for, Asks, Storefront};
+use crate::tenancy::storefront::{open_for, Asks, Shop};
 
 /// A priced cart and whom it is for.
 struct Quote {
@@ -42,26 +42,37 @@ async fn quote(
         email: email.as_deref(),
         cart: Some(body),
     };
-    let (Storefront { tenant, store, txn }, found) = open_for(state, &slugs.0, &slugs.1, &asks).await?;
+    let (
+        Shop {
+            tenant,
+            store,
+            mut reads,
+        },
+        found,
+    ) = open_for(state, &slugs.0, &slugs.1, &asks).await?;
     if let (Some(seen), Some((_, fingerprint))) = (found.key, replay_of) {
         let answered = idempotency::finished(&seen.request_hash, seen.status_code, seen.response_body, fingerprint)?;
         if let Some(response) = answered {
             return Ok(Err(response));
         }
     }
-    let mut cart = cart::build_from(&txn, &store, body, found.hits).await?;
+    let mut cart = match found.hits {
+        Some(hits) => cart::from_joined(&store, body, hits)?,
+        None => cart::build(reads.txn(&state.db).await?, &store, body).await?,
+    };
     if let Some(stream_id) = body.stream_id {
-        cart.stream = Some(crate::live::streams::for_cart(&txn, store.id, stream_id).await?);
+        let txn = reads.txn(&state.db).await?;
+        cart.stream = Some(crate::live::streams::for_cart(txn, store.id, stream_id).await?);
     }
     let shopper = customers::identify(body.customer_id, body.email.as_deref(), found.customer)?;
     cart.customer = shopper.as_ref().map(Shopper::to_abi);
     cart.checkout = checkout;
-    let mut prepared = pricing::prepare(state, &txn, &store, cart).await?;
+    let mut prepared = pricing::prepare(state, reads.on(), &store, cart).await?;
     let handover = if checkout {
-        checkout::hand_over(state, txn, prepared.account.take()).await?
+        checkout::hand_over(reads, prepared.account.take()).await?
     } else {
         // No connection is held while plug-ins run.
-        drop(txn);
+        drop(reads);
         Handover::Nothing
     };
     let priced = pricing::run(state, tenant.id, prepared).await?;

@@ -1,18 +1,17 @@
 //! The public storefront: what shoppers read without signing in.
 
 use std::collections::HashMap;
-use std::sync::{OnceLock, RwLock};
+use std::sync::{Arc, LazyLock, OnceLock, RwLock};
 
 use actix_web::{get, web, HttpResponse};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{
-    ColumnTrait, DbBackend, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect, QueryTrait, Statement,
-};
+use sea_orm::{ColumnTrait, DbBackend, EntityTrait, JoinType, QueryFilter, QuerySelect, QueryTrait, Statement};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::db::{placeholders_after, TenantTxn};
+use crate::db::reader::{Cells, Kinds};
+use crate::db::{placeholders_after, Reads, TenantTxn};
 use crate::entities::{customers, idempotency_keys, stores, tenants};
 use crate::error::{ApiError, ApiResult};
 use crate::orders::cart::{self, CartRequest, Hit};
@@ -20,8 +19,7 @@ use crate::state::AppState;
 use crate::tenancy::stores::StoreStatus;
 
 /// An active store of an active tenant, found by slugs, with a transaction
-/// confined to that tenant for everything the shopper asks next (reads; on
-/// PostgreSQL a checkout also places its order in it).
+/// confined to that tenant for everything the shopper reads next.
 pub struct Storefront {
     pub tenant: tenants::Model,
     pub store: stores::Model,
@@ -30,7 +28,29 @@ pub struct Storefront {
 
 /// Finds the storefront; anything not shown to shoppers is 404.
 pub async fn open(state: &AppState, tenant_slug: &str, store_slug: &str) -> ApiResult<Storefront> {
-    Ok(open_for(state, tenant_slug, store_slug, &Asks::default()).await?.0)
+    let asks = Asks::default();
+    let (lookup, _) = self::lookup(state.db.backend(), tenant_slug, store_slug, &asks);
+    let (txn, rows) = state
+        .db
+        .tenant_found_by(lookup, STORE_TENANT)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let (tenant, shop, _) = found_in(&rows, &asks, false)?;
+    Ok(Storefront {
+        tenant,
+        store: shop,
+        txn,
+    })
+}
+
+/// A storefront found for a priced cart or a checkout, and where the
+/// tenant's reads after that go: on PostgreSQL the transaction the
+/// storefront was found in; on SQLite statements on the application's own
+/// readers, on the request's thread (see [`crate::db::reader`]).
+pub struct Shop {
+    pub tenant: tenants::Model,
+    pub store: stores::Model,
+    pub reads: Reads,
 }
 
 /// What a priced cart or a checkout also asks about the tenant's rows; each
@@ -66,46 +86,83 @@ pub struct SeenKey {
     pub response_body: String,
 }
 
-/// [`open`], and the answers to `asks`, in one statement (see [`lookup`]).
+/// The storefront and the answers to `asks`, in one statement (see [`lookup`]).
 pub async fn open_for(
     state: &AppState,
     tenant_slug: &str,
     store_slug: &str,
     asks: &Asks<'_>,
-) -> ApiResult<(Storefront, Found)> {
+) -> ApiResult<(Shop, Found)> {
     let (lookup, joined) = self::lookup(state.db.backend(), tenant_slug, store_slug, asks);
-    let (txn, rows) = state
-        .db
-        .tenant_found_by(lookup, STORE_TENANT)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let (tenant, shop, found, reads) = match state.db.own_readers() {
+        Some(readers) => {
+            let rows = readers.rows(lookup, &LOOKUP_KINDS)?;
+            let (tenant, shop, found) = found_in(&rows.iter().collect::<Vec<_>>(), asks, joined)?;
+            let reads = Reads::Own {
+                readers: Arc::clone(readers),
+                tenant_id: tenant.id,
+                txn: None,
+            };
+            (tenant, shop, found, reads)
+        }
+        None => {
+            let (txn, rows) = state
+                .db
+                .tenant_found_by(lookup, STORE_TENANT)
+                .await?
+                .ok_or(ApiError::NotFound)?;
+            let (tenant, shop, found) = found_in(&rows, asks, joined)?;
+            (tenant, shop, found, Reads::Txn(txn))
+        }
+    };
+    Ok((
+        Shop {
+            tenant,
+            store: shop,
+            reads,
+        },
+        found,
+    ))
+}
+
+/// The columns of [`lookup`]'s statement, typed for the application's own readers.
+static LOOKUP_KINDS: LazyLock<Kinds> = LazyLock::new(|| {
+    let mut kinds = Kinds::new()
+        .entity::<stores::Entity>("A_")
+        .entity::<tenants::Entity>("B_");
+    for (column, name) in KEY_COLUMNS {
+        kinds = kinds.column_of(name, column);
+    }
+    for (column, name) in CUSTOMER_COLUMNS {
+        kinds = kinds.column_of(name, column);
+    }
+    cart::joined_kinds(kinds)
+});
+
+/// The store, its tenant and the answers to `asks` in the rows of [`lookup`]'s statement.
+fn found_in(rows: &[impl Cells], asks: &Asks<'_>, joined: bool) -> ApiResult<(tenants::Model, stores::Model, Found)> {
     let row = rows.first().ok_or(ApiError::NotFound)?;
-    let shop = stores::Model::from_query_result(row, "A_")?;
-    let tenant = tenants::Model::from_query_result(row, "B_")?;
+    let shop = row.model::<stores::Entity>("A_")?;
+    let tenant = row.model::<tenants::Entity>("B_")?;
     let mut found = Found::default();
     if joined {
-        found.hits = Some(cart::joined_hits(&rows)?);
+        found.hits = Some(cart::joined_hits(rows)?);
     }
     if asks.key.is_some() {
-        if let Some(request_hash) = row.try_get::<Option<String>>("", KEY_COLUMNS[0].1)? {
+        if let Some(request_hash) = row.get::<Option<String>>(KEY_COLUMNS[0].1)? {
             found.key = Some(SeenKey {
                 request_hash,
-                status_code: row.try_get("", KEY_COLUMNS[1].1)?,
-                response_body: row.try_get("", KEY_COLUMNS[2].1)?,
+                status_code: row.get(KEY_COLUMNS[1].1)?,
+                response_body: row.get(KEY_COLUMNS[2].1)?,
             });
         }
     }
     if asks.customer_id.is_some() || asks.email.is_some() {
-        if let Some(id) = row.try_get::<Option<Uuid>>("", CUSTOMER_COLUMNS[0].1)? {
-            found.customer = Some((id, row.try_get("", CUSTOMER_COLUMNS[1].1)?));
+        if let Some(id) = row.get::<Option<Uuid>>(CUSTOMER_COLUMNS[0].1)? {
+            found.customer = Some((id, row.get(CUSTOMER_COLUMNS[1].1)?));
         }
     }
-    let storefront = Storefront {
-        tenant,
-        store: shop,
-        txn,
-    };
-    Ok((storefront, found))
+    Ok((tenant, shop, found))
 }
 
 /// The statement that finds the storefront and answers `asks`: each ask is

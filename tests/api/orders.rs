@@ -7,6 +7,7 @@ mod concurrency;
 mod lifecycle;
 mod plans;
 mod pricing;
+mod reads;
 
 use livemall::db::Access;
 use livemall::entities::{
