@@ -17,7 +17,8 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::SqliteConnectOptions;
 use sea_orm::{
     ConnAcquireErr, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr, ExecResult, QueryResult, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait, Value,
+    DbErr, EntityTrait, ExecResult, QueryResult, QueryTrait, Select, SqliteTransactionMode, Statement,
+    TransactionOptions, TransactionTrait, TryIntoModel, Value,
 };
 use tokio::sync::{Mutex, OwnedMutexGuard};
 use uuid::Uuid;
@@ -383,6 +384,20 @@ impl ReadOn<'_> {
         match self {
             ReadOn::Txn(txn) => txn.get_database_backend(),
             ReadOn::Own(..) => DbBackend::Sqlite,
+        }
+    }
+
+    /// The models `select` finds.
+    pub async fn all<E: EntityTrait>(self, select: Select<E>) -> Result<Vec<E::Model>, DbErr>
+    where
+        E::ActiveModel: TryIntoModel<E::Model>,
+    {
+        match self {
+            ReadOn::Txn(txn) => select.all(&**txn).await,
+            ReadOn::Own(readers, _) => {
+                let rows = readers.rows(select.build(DbBackend::Sqlite), &reader::Kinds::new().entity::<E>(""))?;
+                rows.iter().map(|row| reader::Cells::model::<E>(&row, "")).collect()
+            }
         }
     }
 }

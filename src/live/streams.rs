@@ -13,7 +13,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::auth::{Scope, TenantScope};
-use crate::db::{Access, TenantTxn};
+use crate::db::{Access, ReadOn, TenantTxn};
 use crate::entities::{stream_products, streams};
 use crate::error::{ApiError, ApiResult};
 use crate::events::outbox;
@@ -47,22 +47,20 @@ pub async fn open_store(state: &AppState, scope: &TenantScope, store_id: Uuid, a
 }
 
 /// The stream, if it belongs to this store of this tenant.
-pub async fn find(txn: &TenantTxn, store_id: Uuid, id: Uuid) -> ApiResult<streams::Model> {
-    streams::Entity::find_by_id((txn.tenant_id(), id))
-        .filter(streams::Column::StoreId.eq(store_id))
-        .one(&**txn)
-        .await?
-        .ok_or(ApiError::NotFound)
+pub async fn find<'a>(on: impl Into<ReadOn<'a>>, store_id: Uuid, id: Uuid) -> ApiResult<streams::Model> {
+    let on = on.into();
+    let select = streams::Entity::find_by_id((on.tenant_id(), id)).filter(streams::Column::StoreId.eq(store_id));
+    on.all(select).await?.into_iter().next().ok_or(ApiError::NotFound)
 }
 
 /// The stream a cart is placed from, as `cart.price` sees it: 422
 /// `unknown_stream` when it is not a stream of this store.
-pub async fn for_cart(txn: &TenantTxn, store_id: Uuid, id: Uuid) -> ApiResult<StreamInfo> {
-    let stream = find(txn, store_id, id).await.map_err(|e| match e {
+pub async fn for_cart(on: ReadOn<'_>, store_id: Uuid, id: Uuid) -> ApiResult<StreamInfo> {
+    let stream = find(on, store_id, id).await.map_err(|e| match e {
         ApiError::NotFound => ApiError::field("unknown_stream", "stream_id", "is not a stream of this store"),
         other => other,
     })?;
-    let pins = pinned(txn, stream.id).await?;
+    let pins = pinned(on, stream.id).await?;
     Ok(info(&stream, &pins))
 }
 
@@ -91,13 +89,15 @@ pub fn ids(pins: &[Pinned]) -> Vec<Uuid> {
 }
 
 /// Products pinned right now, in pin order.
-pub async fn pinned(txn: &TenantTxn, stream_id: Uuid) -> ApiResult<Vec<Pinned>> {
-    Ok(stream_products::Entity::find()
-        .filter(stream_products::Column::TenantId.eq(txn.tenant_id()))
+pub async fn pinned<'a>(on: impl Into<ReadOn<'a>>, stream_id: Uuid) -> ApiResult<Vec<Pinned>> {
+    let on = on.into();
+    let select = stream_products::Entity::find()
+        .filter(stream_products::Column::TenantId.eq(on.tenant_id()))
         .filter(stream_products::Column::StreamId.eq(stream_id))
         .filter(stream_products::Column::Position.is_not_null())
-        .order_by_asc(stream_products::Column::Position)
-        .all(&**txn)
+        .order_by_asc(stream_products::Column::Position);
+    Ok(on
+        .all(select)
         .await?
         .into_iter()
         .map(|p| Pinned {

@@ -61,8 +61,7 @@ async fn quote(
         None => cart::build(reads.txn(&state.db).await?, &store, body).await?,
     };
     if let Some(stream_id) = body.stream_id {
-        let txn = reads.txn(&state.db).await?;
-        cart.stream = Some(crate::live::streams::for_cart(txn, store.id, stream_id).await?);
+        cart.stream = Some(crate::live::streams::for_cart(reads.on(), store.id, stream_id).await?);
     }
     let shopper = customers::identify(body.customer_id, body.email.as_deref(), found.customer)?;
     cart.customer = shopper.as_ref().map(Shopper::to_abi);

@@ -4,11 +4,15 @@
 
 use livemall::billing::account;
 use livemall::db::{ReadOn, Reads};
+use livemall::entities::variants;
+use livemall::error::ApiError;
 use livemall::http::idempotency;
+use livemall::live::streams;
 use livemall::marketplace::pipeline;
 use livemall::orders::cart::{self, CartRequest};
 use livemall_abi::Hook;
 use reqwest::StatusCode;
+use sea_orm::EntityTrait;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -48,6 +52,30 @@ async fn the_reads_of_a_priced_cart_on_the_own_readers_are_the_drivers() {
         .checkout("seen", json!({"customer_id": cara, "lines": lines}))
         .await;
     assert_eq!(placed.status, StatusCode::CREATED, "{}", placed.body);
+
+    // A stream with the lamp pinned.
+    let stream = app
+        .post(
+            &mall.shop.path("/streams"),
+            token,
+            json!({"title": "Friday live", "scheduled_at": "2026-11-27T18:00:00Z"}),
+        )
+        .await;
+    assert_eq!(stream.status, StatusCode::CREATED, "{}", stream.body);
+    let stream: Uuid = stream.body["id"].as_str().unwrap().parse().unwrap();
+    let lamp = variants::Entity::find_by_id((mall.shop.t.tenant_id, mall.lamp.parse::<Uuid>().unwrap()))
+        .one(&*mall.read().await)
+        .await
+        .unwrap()
+        .unwrap();
+    let pin = app
+        .post(
+            &mall.shop.path(&format!("/streams/{stream}/pins")),
+            token,
+            json!({"product_id": lamp.product_id}),
+        )
+        .await;
+    assert!(pin.status.is_success(), "{}", pin.body);
 
     let tenant_slug = mall.shop.t.tenant_slug.as_str();
     let by_sku = json!([{"sku": "LAMP", "quantity": 1}]);
@@ -131,6 +159,25 @@ async fn the_reads_of_a_priced_cart_on_the_own_readers_are_the_drivers() {
         let own = account::load(shop.reads.on()).await.unwrap();
         let read = account::load(&driver.txn).await.unwrap();
         assert_eq!(format!("{own:?}"), format!("{read:?}"));
+
+        // The stream a cart is ordered from, with its pins.
+        let own = streams::for_cart(shop.reads.on(), shop.store.id, stream).await.unwrap();
+        let read = streams::for_cart((&driver.txn).into(), shop.store.id, stream)
+            .await
+            .unwrap();
+        assert_eq!(
+            serde_json::to_value(&own).unwrap(),
+            serde_json::to_value(&read).unwrap()
+        );
+        assert_eq!(own.pinned_product_ids, vec![lamp.product_id.to_string()]);
+        let unknown = streams::for_cart(shop.reads.on(), shop.store.id, Uuid::now_v7()).await;
+        assert!(matches!(
+            unknown,
+            Err(ApiError::Unprocessable {
+                code: "unknown_stream",
+                ..
+            })
+        ));
     }
 }
 
@@ -145,7 +192,7 @@ async fn a_storefront_not_found_on_the_own_readers_is_not_found() {
     };
     let tenant_slug = mall.shop.t.tenant_slug.as_str();
     let missing = open_for(state, tenant_slug, "elsewhere", &asks).await;
-    assert!(matches!(missing, Err(livemall::error::ApiError::NotFound)));
+    assert!(matches!(missing, Err(ApiError::NotFound)));
     let missing = open_for(state, "no-such-mall", "main", &asks).await;
-    assert!(matches!(missing, Err(livemall::error::ApiError::NotFound)));
+    assert!(matches!(missing, Err(ApiError::NotFound)));
 }
