@@ -327,13 +327,6 @@ pub enum Reads {
 }
 
 impl Reads {
-    pub fn tenant_id(&self) -> Uuid {
-        match self {
-            Reads::Txn(txn) => txn.tenant_id(),
-            Reads::Own { tenant_id, .. } => *tenant_id,
-        }
-    }
-
     /// The transaction, opened (for reading) on first use on SQLite.
     pub async fn txn(&mut self, db: &Db) -> Result<&TenantTxn, DbErr> {
         match self {
@@ -343,7 +336,7 @@ impl Reads {
                     *txn = Some(db.tenant(*tenant_id, Access::Read).await?);
                 }
                 txn.as_ref()
-                    .ok_or_else(|| DbErr::Custom("a read transaction that was just opened".into()))
+                    .ok_or_else(|| DbErr::Custom("the read transaction opened was not kept".into()))
             }
         }
     }
