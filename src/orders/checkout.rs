@@ -52,7 +52,7 @@ pub enum Handover {
 /// one more statement.
 pub async fn hand_over(reads: Reads, read: Option<Option<Account>>) -> ApiResult<Handover> {
     match (reads, read) {
-        (Reads::Txn(txn), _) if txn.get_database_backend() != DbBackend::Sqlite => Ok(Handover::Txn(txn)),
+        (Reads::Txn(txn), _) => Ok(Handover::Txn(txn)),
         (_, Some(account)) => Ok(Handover::Account(account)),
         (reads, None) => Ok(Handover::Account(account::load(reads.on()).await?)),
     }

@@ -30,17 +30,29 @@ pub struct Storefront {
 pub async fn open(state: &AppState, tenant_slug: &str, store_slug: &str) -> ApiResult<Storefront> {
     let asks = Asks::default();
     let (lookup, _) = self::lookup(state.db.backend(), tenant_slug, store_slug, &asks);
-    let (txn, rows) = state
-        .db
-        .tenant_found_by(lookup, STORE_TENANT)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let (tenant, shop, _) = found_in(&rows, &asks, false)?;
+    let (txn, (tenant, shop, _)) = through_driver(state, lookup, &asks, false).await?;
     Ok(Storefront {
         tenant,
         store: shop,
         txn,
     })
+}
+
+/// [`lookup`]'s statement in a transaction through the driver, confined
+/// to the tenant it finds, and what it found.
+async fn through_driver(
+    state: &AppState,
+    lookup: Statement,
+    asks: &Asks<'_>,
+    joined: bool,
+) -> ApiResult<(TenantTxn, (tenants::Model, stores::Model, Found))> {
+    let (txn, rows) = state
+        .db
+        .tenant_found_by(lookup, STORE_TENANT)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let found = found_in(&rows, asks, joined)?;
+    Ok((txn, found))
 }
 
 /// A storefront found for a priced cart or a checkout, and where the
@@ -106,12 +118,7 @@ pub async fn open_for(
             (tenant, shop, found, reads)
         }
         None => {
-            let (txn, rows) = state
-                .db
-                .tenant_found_by(lookup, STORE_TENANT)
-                .await?
-                .ok_or(ApiError::NotFound)?;
-            let (tenant, shop, found) = found_in(&rows, asks, joined)?;
+            let (txn, (tenant, shop, found)) = through_driver(state, lookup, asks, joined).await?;
             (tenant, shop, found, Reads::Txn(txn))
         }
     };
