@@ -4,6 +4,7 @@
 
 pub mod batch;
 pub mod insert;
+pub mod memory;
 pub mod reader;
 pub mod writer;
 
@@ -75,6 +76,9 @@ impl Db {
     pub async fn connect(settings: &Settings) -> anyhow::Result<Db> {
         let url = settings.database_url();
         if url.starts_with("sqlite:") {
+            if !memory::use_process_allocator() {
+                tracing::debug!("SQLite had started before it could be given the process's allocator");
+            }
             std::fs::create_dir_all(&settings.data_dir)
                 .with_context(|| format!("creating data directory {}", settings.data_dir.display()))?;
         }
