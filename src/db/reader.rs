@@ -17,12 +17,13 @@
 //! ([`Kinds`]), taken from the entities for their columns: a value is read
 //! the way the driver wrote it (see [`super::writer::bind`]).
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
+// Columns are looked up by name for every value read; a fast hash suits short, trusted names.
+use foldhash::HashMap;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 use sea_orm::sea_query::ColumnType;
@@ -178,7 +179,7 @@ fn query(conn: &Connection, statement: Statement, kinds: &Kinds) -> Result<Rows,
             .raw_bind_parameter(i + 1, bind(value).map_err(error)?)
             .map_err(error)?;
     }
-    let mut columns = HashMap::with_capacity(prepared.column_count());
+    let mut columns = HashMap::with_capacity_and_hasher(prepared.column_count(), Default::default());
     let mut types = Vec::with_capacity(prepared.column_count());
     for (i, name) in prepared.column_names().into_iter().enumerate() {
         types.push((name.to_string(), kinds.get(name)?));
