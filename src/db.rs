@@ -3,6 +3,7 @@
 //! first statement) and platform-wide (sign-up, login).
 
 pub mod batch;
+pub mod checkpoint;
 pub mod insert;
 pub mod memory;
 pub mod reader;
@@ -305,6 +306,9 @@ fn options(url: &str, max_connections: u32) -> ConnectOptions {
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
+                // Commits never copy the WAL back: the checkpointer's
+                // thread does (see `checkpoint`).
+                .pragma("wal_autocheckpoint", "0")
             // No memory map: a reader that finds the file changed since its
             // last transaction (under load, nearly every time) unmaps it,
             // and unmapping interrupts every core to flush its TLB; that

@@ -33,6 +33,7 @@ use sea_orm::{DbErr, Value};
 use tokio::sync::{oneshot, Mutex};
 
 use super::batch::{Batch, Steps};
+use super::checkpoint::Checkpointer;
 
 /// A part of a transaction, queued for the writer's thread.
 type Job = Box<dyn Part>;
@@ -114,10 +115,11 @@ impl WriterThread {
     /// could not start within `wait` of being sent is not run.
     pub fn start(path: PathBuf, turn: Arc<Mutex<()>>, wait: Duration) -> anyhow::Result<WriterThread> {
         let conn = open(&path)?;
+        let checkpointer = Checkpointer::start(&path, Arc::clone(&turn))?;
         let (jobs, queue) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("livemall-writer".into())
-            .spawn(move || serve(conn, &queue, &turn))?;
+            .spawn(move || serve(conn, &queue, &turn, &checkpointer))?;
         Ok(WriterThread { jobs, wait })
     }
 
@@ -152,10 +154,11 @@ fn open(path: &Path) -> anyhow::Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(Duration::from_secs(10))?;
-    // A part's savepoint keeps the pages it changes in memory, not in a file.
+    // A part's savepoint keeps the pages it changes in memory, not in a file;
+    // the WAL is copied back by the checkpointer's thread, not in a commit.
     conn.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-         PRAGMA temp_store = MEMORY;",
+         PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 0;",
     )?;
     conn.set_prepared_statement_cache_capacity(PREPARED);
     Ok(conn)
@@ -163,8 +166,9 @@ fn open(path: &Path) -> anyhow::Result<Connection> {
 
 /// The thread: waits for a part, takes the turn, runs it in one group with
 /// every part queued meanwhile (at most [`GROUP`]), and further groups
-/// while parts keep arriving, then gives the turn back.
-fn serve(conn: Connection, queue: &mpsc::Receiver<Job>, turn: &Mutex<()>) {
+/// while parts keep arriving, then gives the turn back. Each group's
+/// commit nudges the checkpointer.
+fn serve(conn: Connection, queue: &mpsc::Receiver<Job>, turn: &Mutex<()>, checkpointer: &Checkpointer) {
     while let Ok(first) = queue.recv() {
         let _turn = turn.blocking_lock();
         let mut next = Some(first);
@@ -177,6 +181,7 @@ fn serve(conn: Connection, queue: &mpsc::Receiver<Job>, turn: &Mutex<()>) {
                 }
             }
             group(&conn, parts);
+            checkpointer.nudge();
             next = queue.try_recv().ok();
         }
     }
