@@ -39,6 +39,9 @@ const IDLE: Duration = Duration::from_secs(1);
 /// A WAL this long (in pages, about 16 MB) is restarted.
 pub const RESTART_AT: i64 = 4_000;
 
+/// How long a restart waits for reads still on the WAL.
+const RESTART_WAIT: Duration = Duration::from_millis(5);
+
 /// The writer's handle: nudges the thread after a commit. The thread ends
 /// when the handle is dropped.
 #[derive(Debug)]
@@ -67,7 +70,9 @@ impl Checkpointer {
 fn open(path: &Path) -> anyhow::Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags)?;
-    conn.busy_timeout(Duration::from_secs(10))?;
+    // A restart holds the turn while it waits for reads still on the WAL:
+    // a few milliseconds, then it gives up and tries again later.
+    conn.busy_timeout(RESTART_WAIT)?;
     conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0;")?;
     Ok(conn)
 }
@@ -75,18 +80,22 @@ fn open(path: &Path) -> anyhow::Result<Connection> {
 fn serve(conn: &Connection, nudged: &mpsc::Receiver<()>, turn: &Mutex<()>) {
     // SQLite's count of commits by other connections, when last copied back.
     let mut copied_at = None;
+    let mut restart_at = RESTART_AT;
     loop {
         match nudged.recv_timeout(IDLE) {
             Ok(()) | Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => return,
         }
-        let round = || -> rusqlite::Result<Option<i64>> {
+        let mut round = || -> rusqlite::Result<Option<i64>> {
             if data_version(conn)? == copied_at.unwrap_or(-1) {
                 return Ok(copied_at);
             }
             std::thread::sleep(GATHER);
             let version = data_version(conn)?;
-            checkpoint(conn, turn)?;
+            let done = checkpoint(conn, turn, restart_at)?;
+            // A restart that found reads still on the WAL is tried again
+            // once the WAL has grown by as much again.
+            restart_at = if done.busy { done.log + RESTART_AT } else { RESTART_AT };
             Ok(Some(version))
         };
         match round() {
@@ -111,10 +120,11 @@ pub struct Progress {
 }
 
 /// A passive checkpoint, and a restart under the turn when the WAL has
-/// grown past [`RESTART_AT`].
-pub fn checkpoint(conn: &Connection, turn: &Mutex<()>) -> rusqlite::Result<Progress> {
+/// grown to `restart_at` pages. A restart that could not finish within
+/// [`RESTART_WAIT`] (a read still on the WAL) answers `busy`.
+pub fn checkpoint(conn: &Connection, turn: &Mutex<()>, restart_at: i64) -> rusqlite::Result<Progress> {
     let passive = run(conn, "PASSIVE")?;
-    if passive.log < RESTART_AT {
+    if passive.log < restart_at {
         return Ok(passive);
     }
     let _turn = turn.blocking_lock();
@@ -170,7 +180,7 @@ mod tests {
         // Held elsewhere: a passive checkpoint must not need it.
         let _held = turn.try_lock().expect("the turn");
         let checkpointer = open(&path).expect("the checkpointer's connection");
-        let done = checkpoint(&checkpointer, &turn).expect("a checkpoint");
+        let done = checkpoint(&checkpointer, &turn, RESTART_AT).expect("a checkpoint");
         assert!(!done.busy);
         assert!(done.log >= 20 && done.log < RESTART_AT, "{done:?}");
         assert_eq!(done.copied, done.log, "every frame copied back");
@@ -189,7 +199,7 @@ mod tests {
         commit(&conn, usize::try_from(RESTART_AT).expect("a count") + 10);
         let turn = Mutex::new(());
         let checkpointer = open(&path).expect("the checkpointer's connection");
-        let done = checkpoint(&checkpointer, &turn).expect("a checkpoint");
+        let done = checkpoint(&checkpointer, &turn, RESTART_AT).expect("a checkpoint");
         assert!(!done.busy, "{done:?}");
         assert_eq!(done.copied, done.log, "every frame copied back: {done:?}");
         assert!(turn.try_lock().is_ok(), "the turn is given back");
@@ -228,5 +238,33 @@ mod tests {
         commit(&conn, 30);
         let size = copied_back(&path, 60);
         assert!(size >= 60 * 4096, "the later rows reached the database file: {size}");
+    }
+
+    #[test]
+    fn a_restart_gives_the_turn_back_soon_when_a_read_is_still_on_the_wal() {
+        let dir = tempfile::tempdir().expect("a directory");
+        let path = dir.path().join("db.sqlite");
+        let conn = writer(&path);
+        commit(&conn, 10);
+        // A read transaction that keeps a snapshot of the WAL as it is now.
+        let reader = Connection::open(&path).expect("a reader");
+        reader.execute_batch("BEGIN").expect("a read transaction");
+        let seen: i64 = reader
+            .query_row("SELECT count(*) FROM t", [], |row| row.get(0))
+            .expect("a count");
+        assert_eq!(seen, 10);
+        commit(&conn, 10);
+        let turn = Mutex::new(());
+        let checkpointer = open(&path).expect("the checkpointer's connection");
+        let started = std::time::Instant::now();
+        let done = checkpoint(&checkpointer, &turn, 1).expect("a checkpoint");
+        assert!(done.busy, "the read keeps the WAL from starting over: {done:?}");
+        assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+        assert!(turn.try_lock().is_ok(), "the turn is given back");
+        reader.execute_batch("COMMIT").expect("the read ends");
+        let done = checkpoint(&checkpointer, &turn, 1).expect("a checkpoint");
+        assert!(!done.busy, "{done:?}");
+        assert_eq!(done.copied, done.log);
+        assert_eq!(count(&path), 20);
     }
 }
