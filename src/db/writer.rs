@@ -165,25 +165,23 @@ fn open(path: &Path) -> anyhow::Result<Connection> {
 }
 
 /// The thread: waits for a part, takes the turn, runs it in one group with
-/// every part queued meanwhile (at most [`GROUP`]), and further groups
-/// while parts keep arriving, then gives the turn back. Each group's
-/// commit nudges the checkpointer.
+/// every part queued meanwhile (at most [`GROUP`]), gives the turn back and
+/// nudges the checkpointer. The turn is taken for each group, so that a
+/// transaction through the driver or a checkpoint's restart that waits for
+/// it goes next even while parts keep arriving.
 fn serve(conn: Connection, queue: &mpsc::Receiver<Job>, turn: &Mutex<()>, checkpointer: &Checkpointer) {
     while let Ok(first) = queue.recv() {
-        let _turn = turn.blocking_lock();
-        let mut next = Some(first);
-        while let Some(first) = next.take() {
-            let mut parts = vec![first];
-            while parts.len() < GROUP {
-                match queue.try_recv() {
-                    Ok(part) => parts.push(part),
-                    Err(_) => break,
-                }
+        let held = turn.blocking_lock();
+        let mut parts = vec![first];
+        while parts.len() < GROUP {
+            match queue.try_recv() {
+                Ok(part) => parts.push(part),
+                Err(_) => break,
             }
-            group(&conn, parts);
-            checkpointer.nudge();
-            next = queue.try_recv().ok();
         }
+        group(&conn, parts);
+        drop(held);
+        checkpointer.nudge();
     }
 }
 
@@ -436,6 +434,66 @@ mod tests {
             Duration::from_secs(5),
         );
         (dir, writer.unwrap())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_transaction_waiting_for_the_turn_goes_between_groups_while_parts_keep_arriving() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let turn = Arc::new(Mutex::new(()));
+        let writer = WriterThread::start(path.clone(), Arc::clone(&turn), Duration::from_secs(5)).unwrap();
+        writer
+            .part(|conn| Ended::Keep(conn.execute_batch("CREATE TABLE t (n INTEGER)")))
+            .await
+            .unwrap()
+            .unwrap();
+        // A part that holds its group until the test lets it go, with 20
+        // more queued behind it and a transaction through the driver
+        // waiting for the turn.
+        let (go, wait) = std::sync::mpsc::channel::<()>();
+        let first = tokio::spawn({
+            let writer = writer.clone();
+            async move {
+                writer
+                    .part(move |_| {
+                        wait.recv().unwrap();
+                        Ended::Keep(())
+                    })
+                    .await
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let queued: Vec<_> = (0..20)
+            .map(|n| {
+                let writer = writer.clone();
+                tokio::spawn(async move {
+                    writer
+                        .part(move |conn| Ended::Keep(conn.execute("INSERT INTO t VALUES (?)", [n]).map(|_| ())))
+                        .await
+                })
+            })
+            .collect();
+        let driver = tokio::spawn({
+            let turn = Arc::clone(&turn);
+            async move {
+                let _turn = turn.lock().await;
+                let reader = rusqlite::Connection::open(&path).unwrap();
+                reader
+                    .query_row("SELECT count(*) FROM t", [], |row| row.get::<_, i64>(0))
+                    .unwrap()
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        go.send(()).unwrap();
+        first.await.unwrap().unwrap();
+        assert_eq!(
+            driver.await.unwrap(),
+            0,
+            "the driver's turn came before the queued parts"
+        );
+        for part in queued {
+            part.await.unwrap().unwrap().unwrap();
+        }
     }
 
     #[tokio::test]
