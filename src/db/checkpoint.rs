@@ -37,7 +37,7 @@ const GATHER: Duration = Duration::from_millis(20);
 const IDLE: Duration = Duration::from_secs(1);
 
 /// A WAL this long (in pages, about 16 MB) is restarted.
-pub const RESTART_AT: i64 = 4_000;
+const RESTART_AT: i64 = 4_000;
 
 /// How long a restart waits for reads still on the WAL.
 const RESTART_WAIT: Duration = Duration::from_millis(5);
@@ -78,7 +78,7 @@ fn open(path: &Path) -> anyhow::Result<Connection> {
 }
 
 fn serve(conn: &Connection, nudged: &mpsc::Receiver<()>, turn: &Mutex<()>) {
-    // SQLite's count of commits by other connections, when last copied back.
+    // SQLite's count of commits by other connections when last copied back.
     let mut copied_at = None;
     let mut restart_at = RESTART_AT;
     loop {
@@ -86,23 +86,30 @@ fn serve(conn: &Connection, nudged: &mpsc::Receiver<()>, turn: &Mutex<()>) {
             Ok(()) | Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => return,
         }
-        let mut round = || -> rusqlite::Result<Option<i64>> {
-            if data_version(conn)? == copied_at.unwrap_or(-1) {
-                return Ok(copied_at);
-            }
-            std::thread::sleep(GATHER);
-            let version = data_version(conn)?;
-            let done = checkpoint(conn, turn, restart_at)?;
-            // A restart that found reads still on the WAL is tried again
-            // once the WAL has grown by as much again.
-            restart_at = if done.busy { done.log + RESTART_AT } else { RESTART_AT };
-            Ok(Some(version))
-        };
-        match round() {
-            Ok(version) => copied_at = version,
-            Err(error) => tracing::warn!(%error, "checkpointing the SQLite WAL failed; trying again"),
+        if let Err(error) = round(conn, turn, &mut copied_at, &mut restart_at) {
+            tracing::warn!(%error, "checkpointing the SQLite WAL failed; trying again");
         }
     }
+}
+
+/// Copies back what was committed since `copied_at`, if anything was.
+fn round(
+    conn: &Connection,
+    turn: &Mutex<()>,
+    copied_at: &mut Option<i64>,
+    restart_at: &mut i64,
+) -> rusqlite::Result<()> {
+    if Some(data_version(conn)?) == *copied_at {
+        return Ok(());
+    }
+    std::thread::sleep(GATHER);
+    let version = data_version(conn)?;
+    let done = checkpoint(conn, turn, *restart_at)?;
+    // A restart that found reads still on the WAL is tried again once the
+    // WAL has grown by as much again.
+    *restart_at = if done.busy { done.log + RESTART_AT } else { RESTART_AT };
+    *copied_at = Some(version);
+    Ok(())
 }
 
 /// Changes whenever another connection has committed.
@@ -113,16 +120,16 @@ fn data_version(conn: &Connection) -> rusqlite::Result<i64> {
 /// What a checkpoint answers: whether it could not finish, the WAL's
 /// length and how much of it is in the database file (pages).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Progress {
-    pub busy: bool,
-    pub log: i64,
-    pub copied: i64,
+struct Progress {
+    busy: bool,
+    log: i64,
+    copied: i64,
 }
 
 /// A passive checkpoint, and a restart under the turn when the WAL has
 /// grown to `restart_at` pages. A restart that could not finish within
 /// [`RESTART_WAIT`] (a read still on the WAL) answers `busy`.
-pub fn checkpoint(conn: &Connection, turn: &Mutex<()>, restart_at: i64) -> rusqlite::Result<Progress> {
+fn checkpoint(conn: &Connection, turn: &Mutex<()>, restart_at: i64) -> rusqlite::Result<Progress> {
     let passive = run(conn, "PASSIVE")?;
     if passive.log < restart_at {
         return Ok(passive);

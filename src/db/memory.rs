@@ -80,7 +80,7 @@ unsafe extern "C" fn x_realloc(p: *mut c_void, size: c_int) -> *mut c_void {
         // SAFETY: as x_malloc.
         return unsafe { x_malloc(size) };
     }
-    let (Ok(size), Some(new)) = (usize::try_from(size), usize::try_from(size).ok().and_then(layout)) else {
+    let Some((size, new)) = usize::try_from(size).ok().and_then(|size| Some((size, layout(size)?))) else {
         return ptr::null_mut();
     };
     // SAFETY: `p` is a live block of this allocator with its old layout;
