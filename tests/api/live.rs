@@ -9,7 +9,7 @@ mod pipeline;
 mod processes;
 mod timers;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use livemall::db::Access;
@@ -132,9 +132,11 @@ impl Studio {
         r.items()
     }
 
-    /// Waits until `check` holds for the install's deliveries (5 s at most).
+    /// Waits until `check` holds for the install's deliveries (30 s at
+    /// most: the whole suite shares two cores with this dispatcher).
     pub async fn wait_deliveries(&self, install: Uuid, check: impl Fn(&[Value]) -> bool) -> Vec<Value> {
-        for _ in 0..200 {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
             let items = self.deliveries(install, None).await;
             if check(&items) {
                 return items;
