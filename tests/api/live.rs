@@ -189,11 +189,11 @@ impl Sse {
         }
     }
 
-    /// The next event (comments and `retry` lines skipped), within 5 s.
+    /// The next event (comments and `retry` lines skipped), within 20 s.
     pub async fn next(&mut self) -> Event {
-        tokio::time::timeout(Duration::from_secs(5), self.read())
+        tokio::time::timeout(Duration::from_secs(20), self.read())
             .await
-            .expect("no event within 5 s")
+            .expect("no event within 20 s")
     }
 
     /// The next event of kind `kind`, skipping others.
