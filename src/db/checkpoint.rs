@@ -152,14 +152,18 @@ fn run(conn: &Connection, mode: &str) -> rusqlite::Result<Progress> {
 mod tests {
     use super::*;
 
-    fn writer(path: &Path) -> Connection {
-        let conn = Connection::open(path).expect("a database");
+    /// A database in a directory of its own, and a writer's connection to
+    /// it that never copies the WAL back itself.
+    fn database() -> (tempfile::TempDir, std::path::PathBuf, Connection) {
+        let dir = tempfile::tempdir().expect("a directory");
+        let path = dir.path().join("db.sqlite");
+        let conn = Connection::open(&path).expect("a database");
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0; \
-             CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, pad BLOB)",
+             CREATE TABLE t (id INTEGER PRIMARY KEY, pad BLOB)",
         )
         .expect("the schema");
-        conn
+        (dir, path, conn)
     }
 
     /// Commits `n` transactions of one row of about a page each.
@@ -179,9 +183,7 @@ mod tests {
 
     #[test]
     fn a_short_wal_is_copied_back_without_the_turn() {
-        let dir = tempfile::tempdir().expect("a directory");
-        let path = dir.path().join("db.sqlite");
-        let conn = writer(&path);
+        let (_dir, path, conn) = database();
         commit(&conn, 20);
         let turn = Mutex::new(());
         // Held elsewhere: a passive checkpoint must not need it.
@@ -200,9 +202,7 @@ mod tests {
 
     #[test]
     fn a_long_wal_is_restarted_under_the_turn() {
-        let dir = tempfile::tempdir().expect("a directory");
-        let path = dir.path().join("db.sqlite");
-        let conn = writer(&path);
+        let (_dir, path, conn) = database();
         commit(&conn, usize::try_from(RESTART_AT).expect("a count") + 10);
         let turn = Mutex::new(());
         let checkpointer = open(&path).expect("the checkpointer's connection");
@@ -230,9 +230,7 @@ mod tests {
 
     #[test]
     fn the_thread_copies_the_wal_back_after_a_nudge_or_by_itself() {
-        let dir = tempfile::tempdir().expect("a directory");
-        let path = dir.path().join("db.sqlite");
-        let conn = writer(&path);
+        let (_dir, path, conn) = database();
         commit(&conn, 30);
         // Nothing is copied back on commit.
         assert!(std::fs::metadata(&path).expect("the file").len() < 4 * 4096);
@@ -249,9 +247,7 @@ mod tests {
 
     #[test]
     fn a_restart_gives_the_turn_back_soon_when_a_read_is_still_on_the_wal() {
-        let dir = tempfile::tempdir().expect("a directory");
-        let path = dir.path().join("db.sqlite");
-        let conn = writer(&path);
+        let (_dir, path, conn) = database();
         commit(&conn, 10);
         // A read transaction that keeps a snapshot of the WAL as it is now.
         let reader = Connection::open(&path).expect("a reader");
