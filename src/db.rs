@@ -48,6 +48,8 @@ pub struct Db {
     readers: Option<Arc<reader::Readers>>,
     /// PostgreSQL: sends the NOTIFYs of committed transactions (see [`Notifier`]).
     notifier: Option<Arc<Notifier>>,
+    /// PostgreSQL: a connection kept apart from the pool (see [`Db::tenant_aside`]).
+    aside: Option<DatabaseConnection>,
 }
 
 /// SQLite has one writer at a time, so write transactions queue here, in
@@ -107,12 +109,23 @@ impl Db {
             }
             _ => (None, None),
         };
-        let notifier = (backend == DbBackend::Postgres).then(|| Arc::new(Notifier::new(conn.clone())));
+        let (notifier, aside) = match backend {
+            DbBackend::Postgres => (
+                Some(Arc::new(Notifier::new(conn.clone()))),
+                Some(
+                    Database::connect(options(&url, 1).min_connections(0).to_owned())
+                        .await
+                        .context("connecting to the database for short writes aside")?,
+                ),
+            ),
+            _ => (None, None),
+        };
         Ok(Db {
             conn,
             writer,
             readers,
             notifier,
+            aside,
         })
     }
 
@@ -196,6 +209,29 @@ impl Db {
             .await?;
         }
         Ok(self.confined(txn, tenant_id, turn))
+    }
+
+    /// PostgreSQL: a write transaction confined to one tenant on the
+    /// connection kept apart from the pool, for a short write that a request
+    /// makes while it holds a pooled connection (so it never waits for a
+    /// second one from a pool its peers hold; see
+    /// [`crate::orders::numbers`]). Its commit is not waited for on disk
+    /// (`synchronous_commit` off): what it writes is for transactions that
+    /// begin after it commits and wait for their own commit, whose flush of
+    /// the log covers every commit before it.
+    pub async fn tenant_aside(&self, tenant_id: Uuid) -> Result<TenantTxn, DbErr> {
+        let Some(aside) = &self.aside else {
+            return Err(DbErr::Custom("the connection aside is PostgreSQL's".into()));
+        };
+        let txn = aside.begin().await?;
+        txn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT set_config('role', $1, true), set_config('app.tenant_id', $2, true), \
+             set_config('synchronous_commit', 'off', true)",
+            [APP_ROLE.into(), tenant_id.to_string().into()],
+        ))
+        .await?;
+        Ok(self.confined(txn, tenant_id, None))
     }
 
     fn confined(&self, txn: DatabaseTransaction, tenant_id: Uuid, turn: Option<OwnedMutexGuard<()>>) -> TenantTxn {

@@ -60,6 +60,7 @@ impl Application {
             calls,
             live: hub,
             events: Arc::default(),
+            numbers: Arc::default(),
             billing: crate::billing::Billing::from_settings(&settings_billing)?,
         };
         let bundled = state.settings.plugins.bundled_dir.clone();

@@ -27,6 +27,8 @@ pub struct AppState {
     pub live: Arc<crate::live::Hub>,
     /// Wakes this process's event dispatcher.
     pub events: Arc<crate::events::Wake>,
+    /// PostgreSQL: the order numbers this process has in hand, per store.
+    pub numbers: Arc<crate::orders::numbers::Numbers>,
     /// The payment gateway invoices are collected through.
     pub billing: crate::billing::Billing,
 }

@@ -3,7 +3,8 @@
 //! the `order.created` event. Any refusal rolls all of it back.
 //!
 //! Rows are locked in one global order (variants by id, then counters by
-//! key, then the tenant's usage counter, then the store's order number), so
+//! key, then the tenant's usage counter, then, on SQLite, the store's order
+//! number; PostgreSQL's come from [`crate::orders::numbers`]), so
 //! concurrent checkouts on PostgreSQL queue behind each other instead of
 //! deadlocking, all of them in the last statement before the commit (see
 //! the `postgres` module). On SQLite, one writer at a time, the same

@@ -17,6 +17,7 @@ pub mod counters;
 pub mod customers;
 pub mod lifecycle;
 pub mod merchant;
+pub mod numbers;
 pub mod pricing;
 pub mod record;
 pub mod stacking;

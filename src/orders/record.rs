@@ -36,8 +36,8 @@ fn position(i: usize) -> i32 {
 }
 
 /// An order with its lines and adjustments, built before anything is
-/// written; its time is set by [`Built::place_at`], its number taken by
-/// [`numbered_chained`] or [`numbered_in`].
+/// written; its time is set by [`Built::place_at`], its number given by
+/// [`numbered_chained`] or taken by [`numbered_in`].
 pub struct Built {
     pub loaded: Loaded,
 }
@@ -106,7 +106,7 @@ pub fn build(tenant_id: Uuid, new: NewOrder<'_>) -> ApiResult<Built> {
         tenant_id,
         id,
         store_id: new.store.id,
-        // Taken in the database, by `numbered_chained` or `numbered_in`.
+        // Given by `numbered_chained` or taken by `numbered_in`.
         number: 0,
         status: OrderStatus::PendingPayment.as_str().into(),
         currency: priced.cart.currency.clone(),
@@ -150,48 +150,27 @@ pub fn children_chained(chain: &mut Chain, loaded: Loaded, taken: Vec<Taken>) ->
     order
 }
 
-/// The statement that takes the store's next number, creating its counter
-/// with the first order (`?` placeholders: tenant, store), without its
-/// `RETURNING`. The counter's row stays locked until commit.
-const NEXT_NUMBER: &str = "INSERT INTO order_numbers (tenant_id, store_id, last) VALUES (?, ?, 1) \
-     ON CONFLICT (tenant_id, store_id) DO UPDATE SET last = order_numbers.last + 1";
-
-/// PostgreSQL: takes the store's next number and writes the order with it,
-/// into `chain`. Answers the part that returns the order's number; it
-/// returns none when `until` is given and the database's clock has reached
-/// it (the order waited past a price that held only until then). The
-/// number's row stays locked until commit, so this goes last.
+/// PostgreSQL: writes the order numbered `number` (see
+/// [`crate::orders::numbers`]) into `chain`. Answers the part that returns
+/// the order's number; it returns none when `until` is given and the
+/// database's clock has reached it (the order waited past a price that held
+/// only until then).
 pub fn numbered_chained(
     chain: &mut Chain,
-    order: orders::Model,
+    mut order: orders::Model,
+    number: i64,
     until: Option<chrono::DateTime<chrono::Utc>>,
 ) -> String {
-    let n = chain.push_sql(
-        &format!("{NEXT_NUMBER} RETURNING last"),
-        [order.tenant_id.into(), order.store_id.into()],
-    );
-    let (text, values) = insert_numbered_from(order, &n, until);
+    order.number = number;
+    let (text, values) = insert_unless_ended(order, until);
     chain.push_sql(&text, values)
 }
 
-/// PostgreSQL: the order's insert with its number from the `last` column
-/// of part `n`, unless the database's clock has reached `until`.
-fn insert_numbered_from(
-    order: orders::Model,
-    n: &str,
-    until: Option<chrono::DateTime<chrono::Utc>>,
-) -> (String, Vec<Value>) {
-    let last = format!("\"{n}\".\"last\"");
-    let number = Computed {
-        column: orders::Column::Number,
-        sql: &last,
-        values: Vec::new(),
-    };
+/// PostgreSQL: the order's insert, unless the database's clock has reached `until`.
+fn insert_unless_ended(order: orders::Model, until: Option<chrono::DateTime<chrono::Utc>>) -> (String, Vec<Value>) {
     let mut text = format!("INSERT INTO \"orders\" {} SELECT ", insert::columns::<orders::Entity>());
     let mut values = Vec::with_capacity(24);
-    insert::row_into(&mut text, &mut values, order, Some(&number));
-    text.push_str(" FROM ");
-    insert::quoted(&mut text, n);
+    insert::row_into(&mut text, &mut values, order, None);
     if let Some(until) = until {
         text.push_str(" WHERE clock_timestamp() < ?");
         values.push(until.into());
@@ -199,6 +178,12 @@ fn insert_numbered_from(
     text.push_str(" RETURNING \"number\"");
     (text, values)
 }
+
+/// The statement that takes the store's next number, creating its counter
+/// with the first order (`?` placeholders: tenant, store), without its
+/// `RETURNING`. The counter's row stays locked until commit.
+const NEXT_NUMBER: &str = "INSERT INTO order_numbers (tenant_id, store_id, last) VALUES (?, ?, 1) \
+     ON CONFLICT (tenant_id, store_id) DO UPDATE SET last = order_numbers.last + 1";
 
 /// SQLite: the store's number counter read in a statement (`?`
 /// placeholders: tenant, store), for values written after
@@ -253,11 +238,11 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use chrono::{TimeZone, Utc};
-    use sea_orm::sea_query::{Alias, Expr, Query, SqliteQueryBuilder};
+    use sea_orm::sea_query::{Expr, Query, SqliteQueryBuilder};
     use sea_orm::{ActiveModelTrait, IntoActiveModel, Iterable};
     use uuid::Uuid;
 
-    use super::{insert_numbered_from, LAST_NUMBER};
+    use super::{insert_unless_ended, LAST_NUMBER};
     use crate::db::insert::{row_with, Computed};
     use crate::entities::orders;
 
@@ -325,11 +310,11 @@ mod tests {
         let order = order();
         let until = Utc.with_ymd_and_hms(2026, 11, 27, 9, 0, 0).unwrap();
         for until in [None, Some(until)] {
-            let (text, values) = insert_numbered_from(order.clone(), "q3", until);
-            let number = Expr::col((Alias::new("q3"), Alias::new("last")));
+            let mut numbered = order.clone();
+            numbered.number = 7;
+            let (text, values) = insert_unless_ended(numbered, until);
             let mut select = Query::select();
-            select.exprs(built_values(&order, &number));
-            select.from(Alias::new("q3"));
+            select.exprs(built_values(&order, &Expr::val(7_i64)));
             if let Some(until) = until {
                 select.and_where(Expr::cust_with_values("clock_timestamp() < ?", [until]));
             }

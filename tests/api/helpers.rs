@@ -75,10 +75,11 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         secret: TEST_KEY.into(),
     }];
     let engine = engine();
-    if engine == Engine::Postgres {
+    configure(&mut settings);
+    // A database of its own unless `configure` named one.
+    if engine == Engine::Postgres && settings.database.url.is_empty() {
         settings.database.url = pg_database().await;
     }
-    configure(&mut settings);
     let app = Application::build(settings).await.unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.state().db.clone();

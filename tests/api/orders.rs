@@ -5,6 +5,7 @@ mod bad_input;
 mod checkout;
 mod concurrency;
 mod lifecycle;
+mod numbers;
 mod plans;
 mod pricing;
 mod reads;

@@ -1,8 +1,11 @@
 //! Placing an order on PostgreSQL in three round trips. Checkouts run side
-//! by side here, and what they all need (a hot variant's stock, a coupon's
-//! counter, the tenant's usage count, the store's order number) is locked
-//! from the statement that changes it until commit; so those rows are
-//! changed by one statement, the last before the commit:
+//! by side here, and what several of them need (a hot variant's stock, a
+//! coupon's counter, the tenant's usage count) is locked from the statement
+//! that changes it until commit; so those rows are changed by one
+//! statement, the last before the commit. The store's order number is not
+//! one of them: it comes from this process's hand
+//! ([`crate::orders::numbers`]), so orders of different variants of one
+//! store do not queue for it.
 //!
 //! 1. The transaction is the storefront's ([`Handover::Txn`]), in which the cart was read and
 //!    which its first statement confined to the tenant
@@ -17,11 +20,11 @@
 //!    what no other checkout touches (the order's lines, adjustments and
 //!    claims, the outbox event) and reads the tenant's account.
 //! 3. One statement takes, in lock order, each line's stock, each plug-in
-//!    counter, one more order of the plan's month and the store's next
-//!    number; writes the order with that number, its usage record and the
-//!    key's answer; and answers which of them took what they asked for
-//!    (see [`Chain`]). One that did not refuses the order, and the
-//!    rollback undoes everything.
+//!    counter and one more order of the plan's month; writes the order with
+//!    its number, its usage record and the key's answer; and answers which
+//!    of them took what they asked for (see [`Chain`]). One that did not
+//!    refuses the order, the rollback undoes everything, and the number is
+//!    given back.
 //! 4. `COMMIT`.
 
 use actix_web::http::StatusCode;
@@ -142,7 +145,8 @@ pub(super) async fn place(state: &AppState, mut p: Placing<'_>) -> ApiResult<Htt
         .priced
         .valid_until_ms()
         .and_then(chrono::DateTime::from_timestamp_millis);
-    let numbered = record::numbered_chained(&mut shared, order, until);
+    let number = state.numbers.take(&state.db, tenant_id, p.store.id).await?;
+    let numbered = record::numbered_chained(&mut shared, order, number.number(), until);
     shared.answer(&format!("SELECT {NUMBERED}::int8, number FROM {numbered}"), []);
     if let Some(claimed) = claimed {
         idempotency::complete_chained(
@@ -159,15 +163,13 @@ pub(super) async fn place(state: &AppState, mut p: Placing<'_>) -> ApiResult<Htt
     if let Some(refused) = refusal(&txn, &done, &lines, &merged, account.as_ref()).await? {
         return Err(refused);
     }
-    let number: i64 = match done.row(NUMBERED) {
-        Some(row) => row.try_get_by_index(1)?,
-        None => return Err(price_changed()),
-    };
+    if done.row(NUMBERED).is_none() {
+        return Err(price_changed());
+    }
+    let body = format!("{prefix}{}{suffix}", number.number());
+    number.kept();
     txn.commit().await?;
-    Ok(idempotency::respond(
-        StatusCode::CREATED,
-        format!("{prefix}{number}{suffix}"),
-    ))
+    Ok(idempotency::respond(StatusCode::CREATED, body))
 }
 
 /// A checkout refused before anything was written: a key already used is
