@@ -11,7 +11,9 @@
 //! server's Unix socket in /var/run/postgresql). `LOAD_PLUGINS=0..3` (default 3),
 //! `LOAD_SECONDS` per cell (default 10), `LOAD_SHOPPERS` (default 8,32,64),
 //! `LOAD_BASELINE=0` skips the baseline, `LOAD_POOL` sets the database pool size,
-//! `LOAD_WORKERS` the server's HTTP worker threads.
+//! `LOAD_WORKERS` the server's HTTP worker threads, `LOAD_PLAN=1` subscribes the
+//! tenant to a plan without limits first (every order then counts towards
+//! its usage, as a paying merchant's do).
 //! Each cell starts once the dispatcher has routed the events of the cells
 //! before it (the time that took goes to standard error).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -76,6 +78,8 @@ pub struct Config {
     pub pool: Option<u32>,
     /// HTTP worker threads; `None` keeps the application's default.
     pub workers: Option<usize>,
+    /// The tenant subscribes to a plan without limits.
+    pub plan: bool,
 }
 
 fn env_or(name: &str, default: &str) -> String {
@@ -104,6 +108,7 @@ impl Config {
             baseline: env_or("LOAD_BASELINE", "1") != "0",
             pool: std::env::var("LOAD_POOL").ok().map(|p| p.parse()).transpose()?,
             workers: std::env::var("LOAD_WORKERS").ok().map(|w| w.parse()).transpose()?,
+            plan: env_or("LOAD_PLAN", "0") != "0",
         })
     }
 }

@@ -118,6 +118,9 @@ impl Mall {
             )
             .await?;
         setup.token = str_of(&signup["access_token"])?;
+        if config.plan {
+            setup.subscribe(&state).await?;
+        }
         let tenant_id: Uuid = str_of(&signup["tenant"]["id"])?.parse()?;
         let tenant_slug = str_of(&signup["tenant"]["slug"])?;
         let store_id = setup.store("main").await?;
@@ -221,6 +224,34 @@ impl Setup<'_> {
         )
         .await?;
         Ok(stream_id)
+    }
+
+    /// Subscribes the tenant to a plan without limits, as a paying
+    /// merchant is: every order then counts towards its usage.
+    async fn subscribe(&self, state: &AppState) -> anyhow::Result<()> {
+        let (email, password) = ("root@load.test", "correct horse battery staple");
+        livemall::admin::create_admin(&state.db, email, password.into()).await?;
+        let anonymous = Setup {
+            client: self.client,
+            base: self.base,
+            token: String::new(),
+        };
+        let login = anonymous
+            .post("/api/v1/auth/login", json!({"email": email, "password": password}))
+            .await?;
+        let admin = Setup {
+            token: str_of(&login["access_token"])?,
+            ..anonymous
+        };
+        let plan = admin
+            .post(
+                "/api/v1/admin/plans",
+                json!({"name": "Open", "slug": "open", "price": 1000, "currency": "EUR", "trial_days": 0, "limits": {}}),
+            )
+            .await?;
+        self.post("/api/v1/billing/subscription", json!({"plan_id": plan["id"]}))
+            .await?;
+        Ok(())
     }
 
     async fn store(&self, slug: &str) -> anyhow::Result<Uuid> {
