@@ -16,7 +16,6 @@ mod m20261125_000022_dispatch_indexes;
 mod m20261125_000030_billing;
 mod m20261126_000031_deferred_order_children;
 mod m20261126_000032_orders_store_first;
-mod m20261128_000033_usage_counter_shards;
 pub mod rls;
 
 pub struct Migrator;
@@ -36,7 +35,6 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000030_billing::Migration),
             Box::new(m20261126_000031_deferred_order_children::Migration),
             Box::new(m20261126_000032_orders_store_first::Migration),
-            Box::new(m20261128_000033_usage_counter_shards::Migration),
         ]
     }
 }

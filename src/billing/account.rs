@@ -53,9 +53,9 @@ pub struct Account {
 /// The account's columns and source; `SELECT` goes in front.
 const ACCOUNT: &str = "s.status, s.suspended_at, s.period_start, p.slug, p.currency, \
      p.max_stores, p.max_installs, p.max_orders, p.max_plugin_calls, \
-     (SELECT CAST(sum(c.count) AS BIGINT) FROM usage_counters c WHERE c.tenant_id = s.tenant_id \
+     (SELECT c.count FROM usage_counters c WHERE c.tenant_id = s.tenant_id \
         AND c.metric = 'orders' AND c.period_start = s.period_start) AS orders, \
-     (SELECT CAST(sum(c.count) AS BIGINT) FROM usage_counters c WHERE c.tenant_id = s.tenant_id \
+     (SELECT c.count FROM usage_counters c WHERE c.tenant_id = s.tenant_id \
         AND c.metric = 'plugin_calls' AND c.period_start = s.period_start) AS calls \
      FROM subscriptions s JOIN plans p ON p.id = s.plan_id WHERE s.tenant_id = ?";
 

@@ -75,7 +75,7 @@ pub async fn record(txn: &TenantTxn, account: &Account, rec: Record, enforce: bo
         return Ok(false);
     }
     let max = if enforce { rec.metric.limit().of(account) } else { None };
-    if !bump(txn, account, &rec, max).await? {
+    if !bump(txn, account, rec.metric, rec.quantity, max).await? {
         let used = match rec.metric {
             Metric::Orders => account.orders,
             Metric::PluginCalls => account.plugin_calls,
@@ -104,77 +104,43 @@ fn insert_record_sql(tenant_id: Uuid, rec: &Record) -> insert::Sql {
     (text, values)
 }
 
-/// Adds to the period's count in one statement; with `max`, only while
+/// Adds to the period's counter in one statement; with `max`, only while
 /// the sum stays within it (the row lock makes that hold under concurrency).
-async fn bump(txn: &TenantTxn, account: &Account, rec: &Record, max: Option<i64>) -> ApiResult<bool> {
-    if max.is_some_and(|m| rec.quantity > m) {
+async fn bump(txn: &TenantTxn, account: &Account, metric: Metric, n: i64, max: Option<i64>) -> ApiResult<bool> {
+    if max.is_some_and(|m| n > m) {
         return Ok(false);
     }
-    let (text, values) = bump_sql(txn.tenant_id(), account, rec, max);
+    let (text, values) = bump_sql(txn.tenant_id(), account, metric, n, max);
     Ok(db::execute(&**txn, &text, values).await?.rows_affected() > 0)
 }
 
-/// A count without a limit goes to one of this many rows of its period.
-const SHARDS: u128 = 16;
-
-/// The row of the period's count that `id`'s record adds to when no limit
-/// applies: picked by the id's last bits (random in every id made here),
-/// so concurrent checkouts rarely want the same row.
-fn shard_of(id: Uuid) -> i32 {
-    i32::try_from(id.as_u128() % SHARDS).unwrap_or(0)
-}
-
-/// The sum of the period's shards other than 0 (`?` placeholders: tenant,
-/// metric, period; or, with `excluded`, the row being inserted's).
-fn other_shards(excluded: bool) -> String {
-    let (tenant, metric, period) = if excluded {
-        ("excluded.tenant_id", "excluded.metric", "excluded.period_start")
+/// The counter's upsert with `?` placeholders, and its values.
+fn bump_sql(
+    tenant_id: Uuid,
+    account: &Account,
+    metric: Metric,
+    n: i64,
+    max: Option<i64>,
+) -> (String, Vec<sea_orm::Value>) {
+    let guard = if max.is_some() {
+        " WHERE usage_counters.count + excluded.count <= ?"
     } else {
-        ("?", "?", "?")
+        ""
     };
-    format!(
-        "(SELECT coalesce(sum(o.count), 0) FROM usage_counters o WHERE o.tenant_id = {tenant} \
-         AND o.metric = {metric} AND o.period_start = {period} AND o.shard <> 0)"
-    )
-}
-
-/// The count's upsert with `?` placeholders, and its values. Without `max`
-/// it adds to the record's shard. With `max` it adds to shard 0, only while
-/// shard 0, the other shards (counted before the limit applied) and the
-/// record stay within it; shard 0's row lock makes that hold under
-/// concurrency, and the other shards do not change while a limit applies.
-fn bump_sql(tenant_id: Uuid, account: &Account, rec: &Record, max: Option<i64>) -> (String, Vec<sea_orm::Value>) {
-    let key = || -> Vec<sea_orm::Value> {
-        vec![
-            tenant_id.into(),
-            rec.metric.as_str().into(),
-            account.period_start.into(),
-        ]
-    };
-    let mut values = key();
-    let text = match max {
-        None => {
-            values.extend([shard_of(rec.id).into(), rec.quantity.into()]);
-            "INSERT INTO usage_counters (tenant_id, metric, period_start, shard, count) VALUES (?, ?, ?, ?, ?) \
-             ON CONFLICT (tenant_id, metric, period_start, shard) \
-             DO UPDATE SET count = usage_counters.count + excluded.count"
-                .to_string()
-        }
-        Some(max) => {
-            values.extend([rec.quantity.into(), rec.quantity.into()]);
-            values.extend(key());
-            values.extend([max.into(), max.into()]);
-            format!(
-                "INSERT INTO usage_counters (tenant_id, metric, period_start, shard, count) \
-                 SELECT ?, ?, ?, 0, ? WHERE ? + {} <= ? \
-                 ON CONFLICT (tenant_id, metric, period_start, shard) \
-                 DO UPDATE SET count = usage_counters.count + excluded.count \
-                 WHERE usage_counters.count + excluded.count + {} <= ?",
-                other_shards(false),
-                other_shards(true)
-            )
-        }
-    };
+    let text = format!(
+        "INSERT INTO usage_counters (tenant_id, metric, period_start, count) VALUES (?, ?, ?, ?) \
+         ON CONFLICT (tenant_id, metric, period_start) \
+         DO UPDATE SET count = usage_counters.count + excluded.count{guard}"
+    );
+    let mut values: Vec<sea_orm::Value> = vec![
+        tenant_id.into(),
+        metric.as_str().into(),
+        account.period_start.into(),
+        n.into(),
+    ];
+    if let Some(m) = max {
+        values.push(m.into());
+    }
     (text, values)
 }
 
@@ -210,11 +176,8 @@ pub fn order_statements(
     if max.is_some_and(|m| m < 1) {
         return None;
     }
-    let rec = Record::order(order_id, at);
-    Some((
-        insert_record_sql(tenant_id, &rec),
-        bump_sql(tenant_id, account, &rec, max),
-    ))
+    let record = insert_record_sql(tenant_id, &Record::order(order_id, at));
+    Some((record, bump_sql(tenant_id, account, Metric::Orders, 1, max)))
 }
 
 /// Called where plug-in calls are recorded: one record per install and
