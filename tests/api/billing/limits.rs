@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{admin_token, choose, plan};
+use super::{admin_token, choose, id, plan};
 use crate::marketplace::Market;
 use crate::orders::Mall;
 
@@ -148,4 +148,32 @@ async fn plug_ins_stop_running_once_the_period_calls_are_used_up() {
     assert!(left.is_empty(), "no calls left this period");
     let usage = app.get("/api/v1/billing/usage", &market.t.token).await;
     assert_eq!(usage.body["plugin_calls"], 2);
+}
+
+#[tokio::test]
+async fn orders_counted_without_a_limit_count_towards_a_limit_set_later() {
+    let mall = Mall::open(100, 10).await;
+    let app = &mall.shop.app;
+    let admin = admin_token(app).await;
+    let open = plan(app, &admin, "open", 1000, 0, json!({})).await;
+    choose(app, &mall.shop.t, &open).await;
+    let replies = mall.rush(12).await;
+    assert!(replies.iter().all(|r| r.status == StatusCode::CREATED));
+    let usage = app.get("/api/v1/billing/usage", &mall.shop.t.token).await;
+    assert_eq!(usage.body["orders"], 12);
+
+    let r = app
+        .patch(
+            &format!("/api/v1/admin/plans/{}", id(&open)),
+            &admin,
+            json!({"limits": {"orders_per_month": 14}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let replies = mall.rush(10).await;
+    let created = replies.iter().filter(|r| r.status == StatusCode::CREATED).count();
+    let refused = replies.iter().filter(|r| r.code() == "plan_limit_reached").count();
+    assert_eq!((created, refused), (2, 8), "the limit counts the 12 before it, exactly");
+    let usage = app.get("/api/v1/billing/usage", &mall.shop.t.token).await;
+    assert_eq!(usage.body["orders"], 14);
 }
