@@ -231,26 +231,14 @@ pub fn finished(
     ))
 }
 
-/// PostgreSQL: the claimed key's answer into `chain`, stored as
-/// `prefix || number || suffix` with `number` the one column `from` (a
-/// part of the chain) returns; nothing is stored when it returns no row.
-pub fn complete_chained(
-    chain: &mut Chain,
-    tenant_id: uuid::Uuid,
-    claimed: Claimed,
-    status: StatusCode,
-    (prefix, suffix): (String, String),
-    from: &str,
-) {
+/// PostgreSQL: the claimed key's answer into `chain`.
+pub fn complete_chained(chain: &mut Chain, tenant_id: uuid::Uuid, claimed: Claimed, status: StatusCode, body: String) {
     chain.push_sql(
-        &format!(
-            "UPDATE idempotency_keys SET status_code = ?, response_body = ? || f.n::text || ? \
-             FROM {from} AS f(n) WHERE idempotency_keys.tenant_id = ? AND idempotency_keys.key = ?"
-        ),
+        "UPDATE idempotency_keys SET status_code = ?, response_body = ? \
+         WHERE idempotency_keys.tenant_id = ? AND idempotency_keys.key = ?",
         [
             i32::from(status.as_u16()).into(),
-            prefix.into(),
-            suffix.into(),
+            body.into(),
             tenant_id.into(),
             claimed.key.into(),
         ],

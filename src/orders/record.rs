@@ -37,7 +37,7 @@ fn position(i: usize) -> i32 {
 
 /// An order with its lines and adjustments, built before anything is
 /// written; its time is set by [`Built::place_at`], its number given by
-/// [`numbered_chained`] or taken by [`numbered_in`].
+/// [`crate::orders::numbers`] or taken by [`numbered_in`].
 pub struct Built {
     pub loaded: Loaded,
 }
@@ -106,7 +106,7 @@ pub fn build(tenant_id: Uuid, new: NewOrder<'_>) -> ApiResult<Built> {
         tenant_id,
         id,
         store_id: new.store.id,
-        // Given by `numbered_chained` or taken by `numbered_in`.
+        // Given by `orders::numbers` or taken by `numbered_in`.
         number: 0,
         status: OrderStatus::PendingPayment.as_str().into(),
         currency: priced.cart.currency.clone(),
@@ -150,18 +150,15 @@ pub fn children_chained(chain: &mut Chain, loaded: Loaded, taken: Vec<Taken>) ->
     order
 }
 
-/// PostgreSQL: writes the order numbered `number` (see
-/// [`crate::orders::numbers`]) into `chain`. Answers the part that returns
-/// the order's number; it returns none when `until` is given and the
-/// database's clock has reached it (the order waited past a price that held
-/// only until then).
+/// PostgreSQL: writes the order, numbered (see [`crate::orders::numbers`]),
+/// into `chain`. Answers the part that returns the order's number; it
+/// returns none when `until` is given and the database's clock has reached
+/// it (the order waited past a price that held only until then).
 pub fn numbered_chained(
     chain: &mut Chain,
-    mut order: orders::Model,
-    number: i64,
+    order: orders::Model,
     until: Option<chrono::DateTime<chrono::Utc>>,
 ) -> String {
-    order.number = number;
     let (text, values) = insert_unless_ended(order, until);
     chain.push_sql(&text, values)
 }

@@ -33,8 +33,8 @@ use livemall_abi::OrderEvent;
 use uuid::Uuid;
 
 use super::{
-    claims_in_order, claims_to_take, json_around_number, lines_in_order, orders_used_up, placed_at, price_changed,
-    refusal, refuse_rejected, step, taken, Handover, Placing, CLAIM, NUMBERED, STOCK, USAGE,
+    claims_in_order, claims_to_take, lines_in_order, orders_used_up, placed_at, price_changed, refusal,
+    refuse_rejected, step, taken, Handover, Placing, CLAIM, NUMBERED, STOCK, USAGE,
 };
 use crate::billing::{account, usage};
 use crate::catalog::stock;
@@ -78,8 +78,10 @@ pub(super) async fn place(state: &AppState, mut p: Placing<'_>) -> ApiResult<Htt
     };
     let mut loaded = built.loaded;
     let (order_id, at) = (loaded.order.id, loaded.order.created_at);
-    // The order's JSON, with the number the database will take put in by it.
-    let (prefix, suffix) = json_around_number(&mut loaded)?;
+    // Given back on every return before the commit.
+    let number = state.numbers.take(&state.db, tenant_id, p.store.id).await?;
+    loaded.order.number = number.number();
+    let body = serde_json::to_string(&loaded.view()).map_err(anyhow::Error::from)?;
 
     // 2. The key, what only this order writes, the account.
     let mut own = Chain::new();
@@ -145,18 +147,10 @@ pub(super) async fn place(state: &AppState, mut p: Placing<'_>) -> ApiResult<Htt
         .priced
         .valid_until_ms()
         .and_then(chrono::DateTime::from_timestamp_millis);
-    let number = state.numbers.take(&state.db, tenant_id, p.store.id).await?;
-    let numbered = record::numbered_chained(&mut shared, order, number.number(), until);
-    shared.answer(&format!("SELECT {NUMBERED}::int8, number FROM {numbered}"), []);
+    let numbered = record::numbered_chained(&mut shared, order, until);
+    shared.answer(&answers(NUMBERED, &numbered), []);
     if let Some(claimed) = claimed {
-        idempotency::complete_chained(
-            &mut shared,
-            tenant_id,
-            claimed,
-            StatusCode::CREATED,
-            (prefix.clone(), suffix.clone()),
-            &numbered,
-        );
+        idempotency::complete_chained(&mut shared, tenant_id, claimed, StatusCode::CREATED, body.clone());
     }
     let done = shared.run(&*txn).await?;
 
@@ -166,7 +160,6 @@ pub(super) async fn place(state: &AppState, mut p: Placing<'_>) -> ApiResult<Htt
     if done.row(NUMBERED).is_none() {
         return Err(price_changed());
     }
-    let body = format!("{prefix}{}{suffix}", number.number());
     number.kept();
     txn.commit().await?;
     Ok(idempotency::respond(StatusCode::CREATED, body))
